@@ -1,0 +1,173 @@
+"""The `Layout`: everything skelact knows about one skeleton, in one place.
+
+Models, transforms and losses never hard-code joint indices; they ask the layout (DESIGN.md principle 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from skelact.errors import LayoutError
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A skeleton definition.
+
+    Attributes:
+        name: registry name, e.g. ``"ntu25"``.
+        joint_names: one name per joint, in the dataset's order.
+        parents: bone parent of each joint (0-based); the root is its own parent, giving a zero bone.
+        edges: undirected graph edges (i, j) used by graph convolutions. Often equal to the bones, but some
+            codebases use a different graph (PYSKL's NTU hands), so both are stored.
+        center: the graph centre joint (the spatial-partition reference and the default centring joint).
+        left_right: pairs (left joint, right joint) swapped by a horizontal flip.
+        parts: named joint groups (``"upper"``, ``"lower"``, ``"body"``, ``"hands"``, ``"legs"``, ...).
+        spine: (base, top) joints whose vector is aligned to +z by 3D view normalisation, if the layout has one.
+        shoulders: (left, right) joints whose vector (right - left) is aligned to +x, if the layout has one.
+        description: where the joint order comes from.
+    """
+
+    name: str
+    joint_names: tuple[str, ...]
+    parents: tuple[int, ...]
+    edges: tuple[tuple[int, int], ...]
+    center: int
+    left_right: tuple[tuple[int, int], ...] = ()
+    parts: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    spine: tuple[int, int] | None = None
+    shoulders: tuple[int, int] | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "joint_names", tuple(self.joint_names))
+        object.__setattr__(self, "parents", tuple(int(p) for p in self.parents))
+        object.__setattr__(self, "edges", tuple((int(a), int(b)) for a, b in self.edges))
+        object.__setattr__(self, "left_right", tuple((int(a), int(b)) for a, b in self.left_right))
+        object.__setattr__(
+            self, "parts", {k: tuple(int(j) for j in v) for k, v in dict(self.parts).items()}
+        )
+        self.check()
+
+    @property
+    def num_joints(self) -> int:
+        return len(self.joint_names)
+
+    @property
+    def bone_pairs(self) -> tuple[tuple[int, int], ...]:
+        """(child, parent) for every joint, the root included (its bone is zero)."""
+        return tuple((j, p) for j, p in enumerate(self.parents))
+
+    def flip_permutation(self) -> np.ndarray:
+        """Index array that swaps every left joint with its right partner (identity elsewhere)."""
+        perm = np.arange(self.num_joints)
+        for left, right in self.left_right:
+            perm[left], perm[right] = right, left
+        return perm
+
+    def joint_index(self, name: str) -> int:
+        try:
+            return self.joint_names.index(name)
+        except ValueError:
+            raise LayoutError(f"layout {self.name!r} has no joint named {name!r}") from None
+
+    def part(self, name: str) -> tuple[int, ...]:
+        try:
+            return self.parts[name]
+        except KeyError:
+            known = ", ".join(sorted(self.parts)) or "none"
+            raise LayoutError(f"layout {self.name!r} has no part {name!r} (known parts: {known})") from None
+
+    def check(self) -> None:
+        """Raise `LayoutError` if any index is out of range or the lists disagree in length."""
+        v = self.num_joints
+        if v == 0:
+            raise LayoutError(f"layout {self.name!r} has no joints")
+        if len(self.parents) != v:
+            raise LayoutError(f"layout {self.name!r}: {len(self.parents)} parents for {v} joints")
+
+        def bad(indices: Iterable[int]) -> list[int]:
+            return [i for i in indices if not 0 <= i < v]
+
+        flat_edges = [i for e in self.edges for i in e]
+        flat_pairs = [i for e in self.left_right for i in e]
+        flat_parts = [i for p in self.parts.values() for i in p]
+        extra = [self.center, *(self.spine or ()), *(self.shoulders or ())]
+        for what, idx in (
+            ("parents", self.parents),
+            ("edges", flat_edges),
+            ("left_right", flat_pairs),
+            ("parts", flat_parts),
+            ("center/spine/shoulders", extra),
+        ):
+            if wrong := bad(idx):
+                raise LayoutError(f"layout {self.name!r}: {what} index {wrong[0]} outside 0..{v - 1}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON description, stored in stores and checkpoints so custom layouts travel with data."""
+        return {
+            "name": self.name,
+            "joint_names": list(self.joint_names),
+            "parents": list(self.parents),
+            "edges": [list(e) for e in self.edges],
+            "center": self.center,
+            "left_right": [list(p) for p in self.left_right],
+            "parts": {k: list(v) for k, v in self.parts.items()},
+            "spine": None if self.spine is None else list(self.spine),
+            "shoulders": None if self.shoulders is None else list(self.shoulders),
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Layout:
+        try:
+            return cls(
+                name=data["name"],
+                joint_names=tuple(data["joint_names"]),
+                parents=tuple(data["parents"]),
+                edges=tuple(tuple(e) for e in data["edges"]),
+                center=data["center"],
+                left_right=tuple(tuple(p) for p in data.get("left_right", ())),
+                parts={k: tuple(v) for k, v in data.get("parts", {}).items()},
+                spine=None if data.get("spine") is None else tuple(data["spine"]),
+                shoulders=None if data.get("shoulders") is None else tuple(data["shoulders"]),
+                description=data.get("description", ""),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise LayoutError(f"not a valid layout description: {err}") from None
+
+
+_LAYOUTS: dict[str, Callable[[], Layout]] = {}
+
+
+def register_layout(name: str) -> Callable[[Callable[[], Layout]], Callable[[], Layout]]:
+    """Decorator registering a zero-argument layout factory under `name`."""
+
+    def decorator(factory: Callable[[], Layout]) -> Callable[[], Layout]:
+        if name in _LAYOUTS:
+            raise LayoutError(f"layout {name!r} is registered twice")
+        _LAYOUTS[name] = factory
+        return factory
+
+    return decorator
+
+
+def get_layout(layout: str | Layout | Mapping[str, Any]) -> Layout:
+    """Resolve a layout given by name, as a `Layout`, or as its `to_dict()` description."""
+    if isinstance(layout, Layout):
+        return layout
+    if isinstance(layout, Mapping):
+        return Layout.from_dict(layout)
+    try:
+        return _LAYOUTS[layout]()
+    except KeyError:
+        known = ", ".join(sorted(_LAYOUTS))
+        raise LayoutError(f"unknown layout {layout!r}", hint=f"known layouts: {known}") from None
+
+
+def list_layouts() -> list[str]:
+    return sorted(_LAYOUTS)
