@@ -1,1 +1,6 @@
-"""skelact.models.layers."""
+"""Building blocks shared by the backbones: graph convolutions, temporal convolutions."""
+
+from skelact.models.layers.graph_conv import ADAPTIVE_MODES, GraphConv, graph_aggregate
+from skelact.models.layers.temporal_conv import TemporalConv
+
+__all__ = ["ADAPTIVE_MODES", "GraphConv", "TemporalConv", "graph_aggregate"]

@@ -1,0 +1,79 @@
+"""Print parameters and MACs of every registered model as JSON.
+
+MACs are `torch.utils.flop_counter.FlopCounterMode` FLOPs / 2 for one sample (batch 1, eval mode); they
+count convolutions, matmuls and linear layers, not normalisation or activations, like the figures papers
+quote as "FLOPs".
+
+    python benchmarks/model_cost.py          # ntu25 3x64x25x2 / 60 classes; kinect20 3x52x20x1 / 10 classes
+    python benchmarks/model_cost.py --shape 3,100,25,2 --layout ntu25 --classes 60 --models stgcn
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from skelact.errors import SkelactError
+from skelact.models import create_model, list_models
+from skelact.skeleton import list_layouts
+
+# (C, T, V, M), layout, classes: NTU-60 at CTR-GCN's 64 frames; NW-UCLA (Kinect v1, 20 joints, 52 frames).
+DEFAULT_CONFIGS: list[tuple[tuple[int, int, int, int], str, int]] = [
+    ((3, 64, 25, 2), "ntu25", 60),
+    ((3, 52, 20, 1), "kinect20", 10),
+]
+
+
+def model_cost(name: str, shape: tuple[int, int, int, int], layout: str, classes: int) -> dict[str, Any]:
+    c, t, v, m = shape
+    model = create_model(name, layout=layout, in_channels=c, num_classes=classes, num_persons=m).eval()
+    params = sum(p.numel() for p in model.parameters())
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, m, t, v, c))
+    return {"params": params, "macs": counter.get_total_flops() // 2}
+
+
+def parse_shape(text: str) -> tuple[int, int, int, int]:
+    parts = [int(p) for p in text.split(",")]
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError(f"--shape needs C,T,V,M, got {text!r}")
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shape", type=parse_shape, help="C,T,V,M of one sample")
+    parser.add_argument("--layout", help="layout name (needed with --shape)")
+    parser.add_argument("--classes", type=int, default=60)
+    parser.add_argument("--models", nargs="*", help="registered model names (default: all)")
+    args = parser.parse_args(argv)
+
+    if args.shape is not None or args.layout is not None:
+        if args.shape is None or args.layout is None:
+            parser.error("--shape and --layout go together")
+        configs = [(args.shape, args.layout, args.classes)]
+    else:
+        configs = [cfg for cfg in DEFAULT_CONFIGS if cfg[1] in list_layouts()]
+
+    results = []
+    for shape, layout, classes in configs:
+        models: dict[str, Any] = {}
+        for name in args.models or list_models():
+            try:
+                models[name] = model_cost(name, shape, layout, classes)
+            except SkelactError as err:  # e.g. a part-based model on a layout without those parts
+                models[name] = {"error": str(err)}
+        results.append(
+            {"input_ctvm": "x".join(map(str, shape)), "layout": layout, "classes": classes, "models": models}
+        )
+    print(json.dumps({"torch": torch.__version__, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

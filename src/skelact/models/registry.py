@@ -1,0 +1,91 @@
+"""Model registry: a plain dict of builders filled by a decorator (DESIGN.md principle 5).
+
+Every builder takes the keyword-only arguments ``layout``, ``in_channels``, ``num_classes`` and
+``num_persons`` plus its own options. `create_model` checks option names against the builder's signature,
+so a typo in a config is an error that lists the accepted names, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from torch import nn
+
+from skelact.errors import ConfigError
+from skelact.skeleton import Layout, get_layout
+
+Builder = TypeVar("Builder", bound=Callable[..., nn.Module])
+
+_MODELS: dict[str, Callable[..., nn.Module]] = {}
+COMMON_ARGS = ("layout", "in_channels", "num_classes", "num_persons")
+
+
+def _parameters(builder: Callable[..., Any]) -> tuple[set[str], bool]:
+    """Keyword names the builder accepts, and whether it takes **kwargs."""
+    params = inspect.signature(builder).parameters.values()
+    names = {
+        p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"
+    }
+    return names, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def register_model(name: str) -> Callable[[Builder], Builder]:
+    """Decorator registering a builder function or an `nn.Module` class under `name`."""
+
+    def decorator(builder: Builder) -> Builder:
+        if name in _MODELS:
+            raise ConfigError(f"model {name!r} is registered twice")
+        names, var_kw = _parameters(builder)
+        if missing := [a for a in COMMON_ARGS if a not in names and not var_kw]:
+            raise ConfigError(f"model builder {name!r} must accept {', '.join(missing)}")
+        _MODELS[name] = builder
+        return builder
+
+    return decorator
+
+
+def list_models() -> list[str]:
+    return sorted(_MODELS)
+
+
+def model_options(name: str) -> list[str]:
+    """The model-specific keyword arguments `create_model(name, ...)` accepts."""
+    names, _ = _parameters(_get_builder(name))
+    return sorted(names - set(COMMON_ARGS))
+
+
+def _get_builder(name: str) -> Callable[..., nn.Module]:
+    try:
+        return _MODELS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown model {name!r}", hint=f"known models: {', '.join(list_models()) or 'none'}"
+        ) from None
+
+
+def create_model(
+    name: str,
+    *,
+    layout: Layout | str,
+    in_channels: int,
+    num_classes: int,
+    num_persons: int = 2,
+    **kwargs: Any,
+) -> nn.Module:
+    """Build a registered model; `layout` may be a name, a `Layout` or its dict form."""
+    builder = _get_builder(name)
+    names, var_kw = _parameters(builder)
+    if not var_kw and (unknown := sorted(set(kwargs) - names)):
+        accepted = ", ".join(sorted(names - set(COMMON_ARGS))) or "none"
+        raise ConfigError(
+            f"model {name!r} got unexpected argument {unknown[0]!r}", hint=f"accepted arguments: {accepted}"
+        )
+    return builder(
+        layout=get_layout(layout),
+        in_channels=in_channels,
+        num_classes=num_classes,
+        num_persons=num_persons,
+        **kwargs,
+    )
