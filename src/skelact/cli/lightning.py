@@ -1,0 +1,102 @@
+"""`skelact fit | validate | test` through LightningCLI, with the data's facts linked into the model."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from typing import Any
+from unittest import mock
+
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from skelact.data.datamodule import SkeletonDataModule
+from skelact.errors import ConfigError
+from skelact.methods.supervised import SupervisedClassifier
+
+# The model learns these from the store, so configs never repeat (and can never contradict) them.
+LINKED_FROM_DATA = ("num_classes", "class_names", "num_channels", "num_coords", "num_persons")
+
+
+class SkelactCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("data.layout_spec", "model.layout", apply_on="instantiate")
+        for name in LINKED_FROM_DATA:
+            parser.link_arguments(f"data.{name}", f"model.{name}", apply_on="instantiate")
+
+
+def default_callbacks() -> list[Any]:
+    checkpoint = ModelCheckpoint(
+        monitor="val/top1", mode="max", save_last=True, filename="best-{epoch:03d}", auto_insert_metric_name=False
+    )
+    bar = RichProgressBar() if os.environ.get("SKELACT_PLAIN_PROGRESS") is None else None
+    return [c for c in (checkpoint, LearningRateMonitor(logging_interval="epoch"), bar) if c is not None]
+
+
+def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
+    """Build the CLI; `run=False` returns it with model, data and trainer instantiated (used by the demo)."""
+    root = _find_root_dir(args)
+    version = _next_version(root)  # both loggers write into one run directory
+    trainer_defaults = {
+        "default_root_dir": root,
+        "logger": [
+            {
+                "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                "init_args": {"save_dir": root, "name": "", "version": version, "default_hp_metric": False},
+            },
+            {
+                "class_path": "lightning.pytorch.loggers.CSVLogger",
+                "init_args": {"save_dir": root, "name": "", "version": version},
+            },
+        ],
+        "callbacks": default_callbacks(),
+        "log_every_n_steps": 10,
+        "deterministic": "warn",
+    }
+    # Both loggers share the fresh run directory on purpose; the CSV logger warns about the TensorBoard file.
+    warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
+    try:
+        # LightningCLI reads sys.argv as well as `args`; hide the outer command line from it.
+        with mock.patch.object(sys, "argv", [sys.argv[0]]):
+            return SkelactCLI(
+                SupervisedClassifier,
+                SkeletonDataModule,
+                trainer_defaults=trainer_defaults,
+                seed_everything_default=0,
+                save_config_kwargs={"overwrite": True},
+                parser_kwargs={"exit_on_error": False},
+                args=args,
+                run=run,
+            )
+    except argparse.ArgumentError as err:
+        raise ConfigError(_first_line(str(err)), hint="check the key names against `skelact fit --help`") from None
+
+
+def run_lightning(args: list[str]) -> None:
+    build_cli(args)
+
+
+def _find_root_dir(args: list[str]) -> str:
+    """The run directory: `--trainer.default_root_dir` if given on the command line, else runs/."""
+    for i, arg in enumerate(args):
+        if arg.startswith("--trainer.default_root_dir="):
+            return arg.split("=", 1)[1]
+        if arg == "--trainer.default_root_dir" and i + 1 < len(args):
+            return args[i + 1]
+    return "runs"
+
+
+def _next_version(root: str) -> str:
+    existing = [
+        int(entry.name.split("_", 1)[1])
+        for entry in (os.scandir(root) if os.path.isdir(root) else [])
+        if entry.is_dir() and entry.name.startswith("version_") and entry.name.split("_", 1)[1].isdigit()
+    ]
+    return f"version_{max(existing, default=-1) + 1}"
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[:3]) if lines else "invalid configuration"

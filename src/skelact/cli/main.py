@@ -1,0 +1,95 @@
+"""The `skelact` command.
+
+    skelact prepare synthetic --out DIR [--per-class N --seed S --dims 2|3]
+    skelact fit|validate|test --config FILE [--key value ...]      (LightningCLI)
+    skelact predict --ckpt CKPT --input STORE_OR_FILE [--top-k 5]
+    skelact info STORE
+
+Every error the user can fix is printed as one line with a hint and a non-zero exit; `--debug` anywhere on the
+command line shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from skelact.errors import SkelactError
+
+EXIT_USER_ERROR = 2
+LIGHTNING_COMMANDS = ("fit", "validate", "test")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if debug:
+        args.remove("--debug")
+    try:
+        return _dispatch(args)
+    except SkelactError as err:
+        if debug:
+            raise
+        return _fail(str(err))
+    except argparse.ArgumentError as err:
+        if debug:
+            raise
+        return _fail(f"{err}", hint="check the option names with `skelact <command> --help`")
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
+        if debug:
+            raise
+        return _fail(f"{err.strerror}: {err.filename}")
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+
+
+def _fail(message: str, hint: str | None = None) -> int:
+    line = f"skelact: error: {message}"
+    if hint:
+        line += f" (hint: {hint})"
+    print(line.replace("\n", " "), file=sys.stderr)
+    return EXIT_USER_ERROR
+
+
+def _dispatch(args: list[str]) -> int:
+    if not args or args[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    command, rest = args[0], args[1:]
+    if command in LIGHTNING_COMMANDS:
+        from skelact.cli.lightning import run_lightning
+
+        run_lightning([command, *rest])
+        return 0
+    commands: dict[str, Callable[[list[str]], int]] = {
+        "prepare": _lazy("skelact.cli.prepare", "run_prepare"),
+        "predict": _lazy("skelact.cli.predict", "run_predict"),
+        "info": _lazy("skelact.cli.info", "run_info"),
+    }
+    if command not in commands:
+        known = ", ".join([*LIGHTNING_COMMANDS, *commands])
+        raise SkelactError(f"unknown command {command!r}", hint=f"commands: {known}")
+    return commands[command](rest)
+
+
+def _lazy(module: str, function: str) -> Callable[[list[str]], int]:
+    """Import a command only when it runs, so `skelact --help` and data commands start fast."""
+
+    def run(args: list[str]) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), function)(args)
+
+    return run
+
+
+class QuietArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so errors stay one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise SkelactError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

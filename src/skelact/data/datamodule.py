@@ -1,0 +1,208 @@
+"""LightningDataModule over a packed store: splits, clip sampling on CPU workers, seeded randomness."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from skelact.data.clips import ClipSpec, make_clips
+from skelact.data.store import SkeletonStore
+from skelact.errors import ConfigError
+
+
+class ClipDataset(Dataset):
+    """Samples of one split as model-ready clips.
+
+    Items are requested as (store index, epoch) pairs by `EpochSampler`, so every random choice comes from a
+    generator seeded by (seed, epoch, index): a run is repeatable whatever the number of loader workers.
+    """
+
+    def __init__(
+        self, store: SkeletonStore, indices: np.ndarray, spec: ClipSpec, *, test_mode: bool, seed: int = 0
+    ) -> None:
+        self.store = store
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.spec = spec
+        self.test_mode = test_mode
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, item: int | tuple[int, int]) -> dict[str, Any]:
+        position, epoch = item if isinstance(item, tuple) else (item, 0)
+        index = int(self.indices[position])
+        rng = np.random.default_rng([self.seed, epoch, index])
+        clips = make_clips(
+            lambda frames: self.store.read(index, frames),
+            int(self.store.lengths[index]),
+            self.spec,
+            self.store.layout,
+            test_mode=self.test_mode,
+            rng=rng,
+        )
+        return {
+            "keypoint": torch.from_numpy(clips),
+            "label": int(self.store.labels[index]),
+            "index": index,
+        }
+
+
+class EpochSampler(Sampler):
+    """Yields (position, epoch) pairs, shuffled per epoch from a seeded generator when `shuffle` is set.
+
+    Lightning calls `set_epoch` on samplers that have it, so shuffling and augmentation change every epoch
+    but are reproducible.
+    """
+
+    def __init__(self, length: int, *, shuffle: bool, seed: int = 0, repeat: int = 1) -> None:
+        self.length = length
+        self.shuffle = shuffle
+        self.seed = seed
+        self.repeat = repeat
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length * self.repeat
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        order = np.tile(np.arange(self.length), self.repeat)
+        # Repeats of one sample get different augmentation through a distinct pseudo-epoch.
+        pseudo_epoch = self.epoch * self.repeat + np.repeat(np.arange(self.repeat), self.length)
+        if self.shuffle:
+            shuffle = np.random.default_rng([self.seed, self.epoch]).permutation(len(order))
+            order, pseudo_epoch = order[shuffle], pseudo_epoch[shuffle]
+        return iter(zip(order.tolist(), pseudo_epoch.tolist(), strict=True))
+
+
+class SkeletonDataModule(L.LightningDataModule):
+    """Loads the splits of one store for training, validation, testing and prediction.
+
+    Args:
+        store: path of a store written by `skelact prepare`.
+        train_split, val_split, test_split: split names inside the store. `val_split=None` disables
+            validation; model selection then falls back to the training loss.
+        predict_split: split used by `predict` (defaults to the test split).
+        clip_len, sampling, num_test_clips, normalize, max_persons, with_score, crop_ratio: see `ClipSpec`.
+        batch_size: samples per batch (test batches hold `num_test_clips` clips per sample).
+        num_workers: loader worker processes.
+        repeat: how many times the training split is repeated per epoch (PYSKL's RepeatDataset).
+        seed: seeds shuffling and every random clip choice.
+    """
+
+    def __init__(
+        self,
+        store: str,
+        train_split: str = "train",
+        val_split: str | None = "val",
+        test_split: str = "test",
+        predict_split: str | None = None,
+        clip_len: int = 64,
+        sampling: Literal["uniform", "crop_resize"] = "uniform",
+        num_test_clips: int = 1,
+        normalize: str = "none",
+        max_persons: int = 2,
+        with_score: bool = False,
+        crop_ratio: tuple[float, float] = (0.5, 1.0),
+        batch_size: int = 32,
+        num_workers: int = 0,
+        repeat: int = 1,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if not Path(store).exists():
+            raise ConfigError(
+                f"store {store} does not exist", hint="create one with `skelact prepare ... --out DIR`"
+            )
+        self.store = SkeletonStore(store)
+        self.spec = ClipSpec(
+            clip_len=clip_len,
+            sampling=sampling,
+            num_test_clips=num_test_clips,
+            normalize=normalize,
+            max_persons=max_persons,
+            with_score=with_score,
+            crop_ratio=crop_ratio,
+        )
+        for name in (train_split, val_split, test_split, predict_split):
+            if name is not None:
+                self.store.split(name)  # fail at construction, naming the known splits
+        self.train_split, self.val_split, self.test_split = train_split, val_split, test_split
+        self.predict_split = predict_split or test_split
+        self.batch_size, self.num_workers, self.repeat, self.seed = batch_size, num_workers, repeat, seed
+        self._samplers: list[EpochSampler] = []
+
+    # Values linked into the model's arguments by the CLI.
+    @property
+    def num_classes(self) -> int:
+        return self.store.num_classes
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.store.class_names)
+
+    @property
+    def layout_spec(self) -> dict[str, Any]:
+        return self.store.layout.to_dict()
+
+    @property
+    def num_channels(self) -> int:
+        return self.store.num_channels + int(self.spec.with_score)
+
+    @property
+    def num_coords(self) -> int:
+        return self.store.num_channels
+
+    @property
+    def num_persons(self) -> int:
+        return self.spec.max_persons
+
+    def pipeline(self) -> dict[str, Any]:
+        """What a checkpoint needs to rebuild the input handling."""
+        return {
+            "clip": self.spec.to_dict(),
+            "num_coords": self.num_coords,
+            "store": str(self.store.path),
+            "store_provenance": self.store.provenance,
+        }
+
+    def _loader(self, split: str, *, train: bool) -> DataLoader:
+        dataset = ClipDataset(
+            self.store, self.store.split(split), self.spec, test_mode=not train, seed=self.seed
+        )
+        sampler = EpochSampler(
+            len(dataset), shuffle=train, seed=self.seed, repeat=self.repeat if train else 1
+        )
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            sampler=sampler,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            drop_last=train and len(dataset) * sampler.repeat > self.batch_size,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_split, train=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        return [] if self.val_split is None else self._loader(self.val_split, train=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_split, train=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(self.predict_split, train=False)
+
+    def sample_ids(self, indices: np.ndarray) -> list[str]:
+        return [self.store.sample_ids[i] for i in indices]

@@ -1,0 +1,86 @@
+"""Test reports: metrics JSON, confusion matrix and per-class accuracy figures, written next to the scores."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # reports are written on headless machines
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from skelact.evaluation.metrics import confusion_matrix, per_class_accuracy, summarize  # noqa: E402
+from skelact.evaluation.scores import ScoreFile  # noqa: E402
+
+
+def write_report(scores: ScoreFile, out_dir: str | Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write metrics.json, confusion_matrix.png and per_class_accuracy.png into `out_dir`; return the metrics."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    num_classes = len(scores.class_names)
+    known = scores.labels >= 0
+    labels, probs = scores.labels[known], scores.probs[known]
+    metrics: dict[str, Any] = summarize(probs, labels) if len(labels) else {"num_samples": 0}
+    confusion = confusion_matrix(probs.argmax(1), labels, num_classes)
+    per_class = per_class_accuracy(confusion)
+    metrics["per_class_accuracy"] = {
+        name: (None if np.isnan(acc) else float(acc)) for name, acc in zip(scores.class_names, per_class, strict=True)
+    }
+    metrics.update(extra or {})
+    _write_json(out / "metrics.json", metrics)
+    plot_confusion(confusion, scores.class_names, out / "confusion_matrix.png")
+    plot_per_class(per_class, scores.class_names, out / "per_class_accuracy.png")
+    return metrics
+
+
+def plot_confusion(confusion: np.ndarray, class_names: tuple[str, ...], path: Path) -> None:
+    k = len(class_names)
+    size = min(4 + 0.35 * k, 30)
+    fig, ax = plt.subplots(figsize=(size, size))
+    row_sums = np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    ax.imshow(confusion / row_sums, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(k), class_names, rotation=90, fontsize=max(4, 10 - k // 20))
+    ax.set_yticks(range(k), class_names, fontsize=max(4, 10 - k // 20))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if k <= 30:
+        for (i, j), count in np.ndenumerate(confusion):
+            if count:
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=7)
+    ax.set_title("Confusion matrix (colour: row-normalised)")
+    _save(fig, path)
+
+
+def plot_per_class(per_class: np.ndarray, class_names: tuple[str, ...], path: Path) -> None:
+    k = len(class_names)
+    fig, ax = plt.subplots(figsize=(min(4 + 0.3 * k, 40), 4))
+    ax.bar(range(k), np.nan_to_num(per_class) * 100, color="tab:blue")
+    ax.set_xticks(range(k), class_names, rotation=90, fontsize=max(4, 9 - k // 20))
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(f"Per-class accuracy (mean {np.nanmean(per_class) * 100:.1f}%)")
+    _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=100)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(tmp, path)

@@ -1,0 +1,236 @@
+"""Supervised action classification as a LightningModule: input features, augmentation, loss and metrics.
+
+The backbone is a plain `nn.Module` from the registry; this module adds what training needs and records the
+input pipeline in every checkpoint so `skelact predict` can rebuild it (DESIGN.md principle 6).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+import skelact
+from skelact.data.transforms.augment import BatchAugment
+from skelact.data.transforms.features import ModalityFeatures, parse_modality
+from skelact.errors import ConfigError
+from skelact.evaluation.report import write_report
+from skelact.evaluation.scores import ScoreFile
+from skelact.methods.schedules import SCHEDULES, lr_factor
+from skelact.models.registry import create_model
+from skelact.skeleton.layout import get_layout
+
+CHECKPOINT_KEY = "skelact"
+
+
+class InputModel(nn.Module):
+    """Raw keypoints (N, M, T, V, C) → modality features → backbone logits. Used for training, prediction and
+    export alike, so the feature computation can never drift between them."""
+
+    def __init__(self, features: ModalityFeatures, backbone: nn.Module) -> None:
+        super().__init__()
+        self.features = features
+        self.backbone = backbone
+
+    def forward(self, keypoint: torch.Tensor) -> torch.Tensor:
+        return self.backbone(self.features(keypoint))
+
+
+class SupervisedClassifier(L.LightningModule):
+    """Cross-entropy training of any registered backbone.
+
+    Args:
+        model: registry name of the backbone (`skelact.models.list_models()`).
+        model_args: extra keyword arguments of the backbone builder.
+        layout, num_classes, num_channels, num_coords, num_persons, class_names: filled from the data by the CLI.
+        modality: features fed to the model, e.g. "j", "b", "j,b,jm,bm".
+        augment: `BatchAugment` settings applied on the device during training, e.g. {"rotate": 0.3}.
+        optimizer, lr, momentum, nesterov, weight_decay: SGD (Nesterov by default, as every GCN recipe) or AdamW.
+        schedule, warmup_epochs, milestones, gamma: per-iteration learning-rate schedule (`schedules.lr_factor`).
+        label_smoothing: cross-entropy label smoothing.
+        augment_seed: seeds the augmentation draws of each step (with the step and the rank), so a resumed
+            run sees exactly the augmentation the uninterrupted run would have seen.
+        report_dir: where `test` writes scores and the report; defaults to `<log dir>/test`.
+    """
+
+    def __init__(
+        self,
+        model: str = "stgcn",
+        model_args: dict[str, Any] | None = None,
+        layout: str | dict[str, Any] = "ntu25",
+        num_classes: int = 60,
+        num_channels: int = 3,
+        num_coords: int = 3,
+        num_persons: int = 2,
+        class_names: list[str] | None = None,
+        modality: str = "j",
+        augment: dict[str, float] | None = None,
+        optimizer: Literal["sgd", "adamw"] = "sgd",
+        lr: float = 0.1,
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        weight_decay: float = 5e-4,
+        schedule: Literal["cosine", "step", "constant"] = "cosine",
+        warmup_epochs: float = 0.0,
+        milestones: list[int] | None = None,
+        gamma: float = 0.1,
+        label_smoothing: float = 0.0,
+        augment_seed: int = 0,
+        report_dir: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if schedule not in SCHEDULES:
+            raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        self.layout = get_layout(layout)
+        self.class_names = list(class_names) if class_names else [str(i) for i in range(num_classes)]
+        if len(self.class_names) != num_classes:
+            raise ConfigError(f"{len(self.class_names)} class names for {num_classes} classes")
+        score_channel = num_channels > num_coords
+        features = ModalityFeatures(
+            self.layout, parse_modality(modality), num_coords=num_coords, score_channel=score_channel
+        )
+        backbone = create_model(
+            model,
+            layout=self.layout,
+            in_channels=features.out_channels(num_channels),
+            num_classes=num_classes,
+            num_persons=num_persons,
+            **(model_args or {}),
+        )
+        self.net = InputModel(features, backbone)
+        self.augment = BatchAugment.from_config(self.layout, {"num_coords": num_coords, **(augment or {})})
+        top5 = min(5, num_classes)
+        self.train_top1 = MulticlassAccuracy(num_classes, top_k=1, average="micro")
+        self.val_top1 = MulticlassAccuracy(num_classes, top_k=1, average="micro")
+        self.test_metrics = nn.ModuleDict(
+            {
+                "top1": MulticlassAccuracy(num_classes, top_k=1, average="micro"),
+                "top5": MulticlassAccuracy(num_classes, top_k=top5, average="micro"),
+                "mean_class_accuracy": MulticlassAccuracy(num_classes, top_k=1, average="macro"),
+            }
+        )
+        self._test_outputs: list[dict[str, torch.Tensor]] = []
+
+    def forward(self, keypoint: torch.Tensor) -> torch.Tensor:
+        return self.net(keypoint)
+
+    def clip_scores(self, keypoint: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, K clips, M, T, V, C) → clip-averaged logits and softmax probabilities, each (N, classes)."""
+        n, k = keypoint.shape[:2]
+        logits = self(keypoint.flatten(0, 1)).view(n, k, -1).float()
+        return logits.mean(1), logits.softmax(-1).mean(1)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        keypoint = self.augment(batch["keypoint"][:, 0], generator=self._step_generator())
+        logits = self(keypoint)
+        loss = F.cross_entropy(logits, batch["label"], label_smoothing=self.hparams.label_smoothing)
+        self.train_top1(logits, batch["label"])
+        self.log("train/loss", loss, prog_bar=True)
+        self.log("train/top1", self.train_top1, on_step=False, on_epoch=True)
+        return loss
+
+    def _step_generator(self) -> torch.Generator:
+        """A CPU generator (valid for any device) keyed by seed, rank and step: independent of global RNG state,
+        which Lightning checkpoints do not restore."""
+        key = (self.hparams.augment_seed * 1_000_003 + self.global_rank) * 1_000_000_007 + self.global_step
+        return torch.Generator().manual_seed(key % (2**63))
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        logits, probs = self.clip_scores(batch["keypoint"])
+        self.val_top1(probs, batch["label"])
+        self.log("val/loss", F.cross_entropy(logits, batch["label"]), sync_dist=True)
+        self.log("val/top1", self.val_top1, prog_bar=True)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        logits, probs = self.clip_scores(batch["keypoint"])
+        for name, metric in self.test_metrics.items():
+            metric(probs, batch["label"])
+            self.log(f"test/{name}", metric)
+        self._test_outputs.append(
+            {"logits": logits, "probs": probs, "label": batch["label"], "index": batch["index"]}
+        )
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
+        _, probs = self.clip_scores(batch["keypoint"])
+        return {"probs": probs, "index": batch["index"], "label": batch["label"]}
+
+    def on_test_epoch_start(self) -> None:
+        self._test_outputs.clear()
+
+    def on_test_epoch_end(self) -> None:
+        gathered = {
+            key: self.all_gather(torch.cat([o[key] for o in self._test_outputs])).reshape(
+                -1, *self._test_outputs[0][key].shape[1:]
+            )
+            for key in self._test_outputs[0]
+        }
+        self._test_outputs.clear()
+        if not self.trainer.is_global_zero:
+            return
+        index = gathered["index"].cpu().numpy()
+        _, first = np.unique(index, return_index=True)  # distributed samplers may pad with repeats
+        datamodule = self.trainer.datamodule
+        ids = datamodule.sample_ids(index[first]) if datamodule is not None else [str(i) for i in index[first]]
+        scores = ScoreFile(
+            sample_ids=np.asarray(ids),
+            labels=gathered["label"].cpu().numpy()[first],
+            logits=gathered["logits"].cpu().numpy()[first],
+            probs=gathered["probs"].cpu().numpy()[first],
+            class_names=tuple(self.class_names),
+        )
+        out = Path(self.hparams.report_dir or Path(self.trainer.log_dir or ".") / "test")
+        scores.write(out / "scores.npz")
+        self.report = write_report(scores, out, extra={"checkpoint": getattr(self, "_tested_ckpt", None)})
+        self.report_dir = out
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        hp = self.hparams
+        decay, no_decay = [], []
+        for name, param in self.named_parameters():
+            # BatchNorm and bias terms are not decayed (PYSKL/CTR-GCN decay everything; the difference is tiny
+            # and this is the common modern default). Edge-importance masks are decayed like weights.
+            (no_decay if param.ndim <= 1 else decay).append(param)
+        groups = [{"params": decay, "weight_decay": hp.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        if hp.optimizer == "sgd":
+            optimizer = torch.optim.SGD(groups, lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov)
+        else:
+            optimizer = torch.optim.AdamW(groups, lr=hp.lr)
+        total = int(self.trainer.estimated_stepping_batches)
+        per_epoch = total / max(self.trainer.max_epochs or 1, 1)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda step: lr_factor(
+                step,
+                total_steps=total,
+                steps_per_epoch=per_epoch,
+                schedule=hp.schedule,
+                warmup_epochs=hp.warmup_epochs,
+                milestones=hp.milestones or (),
+                gamma=hp.gamma,
+            ),
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        checkpoint[CHECKPOINT_KEY] = {
+            "skelact_version": skelact.__version__,
+            "method": "supervised",
+            "model": self.hparams.model,
+            "model_args": dict(self.hparams.model_args or {}),
+            "layout": self.layout.to_dict(),
+            "modality": list(parse_modality(self.hparams.modality)),
+            "num_classes": self.hparams.num_classes,
+            "num_channels": self.hparams.num_channels,
+            "num_coords": self.hparams.num_coords,
+            "num_persons": self.hparams.num_persons,
+            "class_names": list(self.class_names),
+            "data": datamodule.pipeline() if datamodule is not None else None,
+        }

@@ -1,0 +1,55 @@
+"""Shared fixtures: small synthetic stores and one tiny trained run, built once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SKELACT_PLAIN_PROGRESS", "1")  # no rich live display in captured test output
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# A deliberately tiny training configuration: the tests check plumbing, not accuracy.
+TINY_TRAINING = [
+    "--config", str(CONFIGS / "trainer" / "cpu.yaml"),
+    "--config", str(CONFIGS / "data" / "synthetic3d.yaml"),
+    "--config", str(CONFIGS / "model" / "stgcn.yaml"),
+    "--model.model_args", '{"base_channels": 8}',
+    "--data.clip_len", "16",
+    "--data.batch_size", "16",
+    "--trainer.max_epochs", "2",
+    "--trainer.enable_progress_bar", "false",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def synthetic_store_3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from skelact.data.prepare.synthetic import prepare_synthetic
+
+    return prepare_synthetic(tmp_path_factory.mktemp("syn3d") / "store", per_class=6, seed=1, dims=3)
+
+
+@pytest.fixture(scope="session")
+def synthetic_store_2d(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from skelact.data.prepare.synthetic import prepare_synthetic
+
+    return prepare_synthetic(tmp_path_factory.mktemp("syn2d") / "store", per_class=4, seed=2, dims=2)
+
+
+@pytest.fixture(scope="session")
+def trained_run(synthetic_store_3d: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """`skelact fit` then `skelact test` through the real command line, on the tiny configuration."""
+    from skelact.cli.main import main
+
+    root = tmp_path_factory.mktemp("runs")
+    common = [*TINY_TRAINING, "--data.store", str(synthetic_store_3d), "--trainer.default_root_dir", str(root)]
+    assert main(["fit", *common]) == 0
+    run_dir = root / "version_0"
+    ckpt = run_dir / "checkpoints" / "last.ckpt"
+    assert main(["test", *common, "--ckpt_path", str(ckpt)]) == 0
+    return {"root": root, "run_dir": run_dir, "ckpt": ckpt, "test_dir": root / "version_1" / "test",
+            "store": synthetic_store_3d}

@@ -1,0 +1,53 @@
+"""The datamodule: splits, facts linked into the model, batch shapes and seeded repeatability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from skelact.data.datamodule import EpochSampler, SkeletonDataModule
+from skelact.errors import SkelactError
+
+
+def test_facts_for_the_model(synthetic_store_3d: Path, synthetic_store_2d: Path) -> None:
+    data = SkeletonDataModule(str(synthetic_store_3d))
+    assert (data.num_classes, data.num_channels, data.num_coords, data.num_persons) == (12, 3, 3, 2)
+    assert data.layout_spec["name"] == "ntu25" and data.class_names[0] == "wave"
+    data2d = SkeletonDataModule(str(synthetic_store_2d), with_score=True)
+    assert (data2d.num_channels, data2d.num_coords) == (3, 2)
+
+
+def test_batches_have_the_clip_shape(synthetic_store_3d: Path) -> None:
+    data = SkeletonDataModule(str(synthetic_store_3d), clip_len=20, batch_size=4, num_test_clips=3)
+    train = next(iter(data.train_dataloader()))
+    assert train["keypoint"].shape == (4, 1, 2, 20, 25, 3)
+    assert train["keypoint"].dtype == torch.float32
+    test = next(iter(data.test_dataloader()))
+    assert test["keypoint"].shape == (4, 3, 2, 20, 25, 3)
+    assert set(test["index"].tolist()) <= set(data.store.split("test").tolist())
+
+
+def test_unknown_split_names_known_ones(synthetic_store_3d: Path) -> None:
+    with pytest.raises(SkelactError, match="train"):
+        SkeletonDataModule(str(synthetic_store_3d), val_split="validation")
+
+
+def test_epochs_are_repeatable_and_differ(synthetic_store_3d: Path) -> None:
+    def first_batch(epoch: int, workers: int) -> torch.Tensor:
+        data = SkeletonDataModule(str(synthetic_store_3d), clip_len=16, batch_size=4, num_workers=workers)
+        loader = data.train_dataloader()
+        loader.sampler.set_epoch(epoch)
+        return next(iter(loader))["keypoint"]
+
+    torch.testing.assert_close(first_batch(0, 0), first_batch(0, 2))  # workers do not change the data
+    assert not torch.equal(first_batch(0, 0), first_batch(1, 0))
+
+
+def test_epoch_sampler_repeat_covers_every_sample() -> None:
+    sampler = EpochSampler(5, shuffle=True, seed=3, repeat=2)
+    items = list(sampler)
+    assert len(items) == len(sampler) == 10
+    assert sorted(p for p, _ in items) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert len(set(items)) == 10  # the two copies of a sample get different augmentation seeds
