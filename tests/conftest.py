@@ -46,10 +46,21 @@ def trained_run(synthetic_store_3d: Path, tmp_path_factory: pytest.TempPathFacto
     from skelact.cli.main import main
 
     root = tmp_path_factory.mktemp("runs")
-    common = [*TINY_TRAINING, "--data.store", str(synthetic_store_3d), "--trainer.default_root_dir", str(root)]
+    common = [
+        *TINY_TRAINING,
+        "--data.store",
+        str(synthetic_store_3d),
+        "--trainer.default_root_dir",
+        str(root),
+    ]
     assert main(["fit", *common]) == 0
     run_dir = root / "version_0"
     ckpt = run_dir / "checkpoints" / "last.ckpt"
     assert main(["test", *common, "--ckpt_path", str(ckpt)]) == 0
-    return {"root": root, "run_dir": run_dir, "ckpt": ckpt, "test_dir": root / "version_1" / "test",
-            "store": synthetic_store_3d}
+    return {
+        "root": root,
+        "run_dir": run_dir,
+        "ckpt": ckpt,
+        "test_dir": root / "version_1" / "test",
+        "store": synthetic_store_3d,
+    }

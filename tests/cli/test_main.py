@@ -66,7 +66,9 @@ def test_debug_shows_the_exception(tmp_path: Path) -> None:
 
 def test_prepare_synthetic_and_info(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out_dir = tmp_path / "store"
-    code, out, _ = run(capsys, "prepare", "synthetic", "--out", str(out_dir), "--per-class", "2", "--dims", "2")
+    code, out, _ = run(
+        capsys, "prepare", "synthetic", "--out", str(out_dir), "--per-class", "2", "--dims", "2"
+    )
     assert code == 0
     assert "layout coco17" in out and "test" in out
     code, out, _ = run(capsys, "info", str(out_dir))
@@ -104,8 +106,16 @@ def test_predict_on_a_store_prints_named_top_k(
     capsys: pytest.CaptureFixture[str], trained_run: dict[str, Path]
 ) -> None:
     code, out, _ = run(
-        capsys, "predict", "--ckpt", str(trained_run["ckpt"]), "--input", str(trained_run["store"]),
-        "--split", "test", "--top-k", "3",
+        capsys,
+        "predict",
+        "--ckpt",
+        str(trained_run["ckpt"]),
+        "--input",
+        str(trained_run["store"]),
+        "--split",
+        "test",
+        "--top-k",
+        "3",
     )
     assert code == 0
     lines = out.strip().splitlines()
@@ -131,7 +141,9 @@ def test_predict_on_a_npy_file(
 def test_predict_refuses_a_store_of_another_layout(
     capsys: pytest.CaptureFixture[str], trained_run: dict[str, Path], synthetic_store_2d: Path
 ) -> None:
-    code, _, err = run(capsys, "predict", "--ckpt", str(trained_run["ckpt"]), "--input", str(synthetic_store_2d))
+    code, _, err = run(
+        capsys, "predict", "--ckpt", str(trained_run["ckpt"]), "--input", str(synthetic_store_2d)
+    )
     assert_one_line_error(code, err, "coco17", "ntu25")
 
 
@@ -140,8 +152,11 @@ def test_predict_refuses_a_store_of_another_layout(
     [((0, 25, 3), "zero frames"), ((10, 17, 3), "17 joints"), ((10, 25, 2), "coordinates")],
 )
 def test_predict_refuses_bad_arrays(
-    capsys: pytest.CaptureFixture[str], trained_run: dict[str, Path], tmp_path: Path,
-    shape: tuple[int, ...], fragment: str,
+    capsys: pytest.CaptureFixture[str],
+    trained_run: dict[str, Path],
+    tmp_path: Path,
+    shape: tuple[int, ...],
+    fragment: str,
 ) -> None:
     path = tmp_path / "bad.npy"
     np.save(path, np.ones(shape, dtype=np.float32))

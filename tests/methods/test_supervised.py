@@ -36,8 +36,13 @@ class StopAfterFirstEpoch(L.Callback):
 
 def trainer(root: Path, epochs: int, *extra: L.Callback) -> L.Trainer:
     return L.Trainer(
-        default_root_dir=root, max_epochs=epochs, accelerator="cpu", logger=False, enable_progress_bar=False,
-        enable_model_summary=False, deterministic=True,
+        default_root_dir=root,
+        max_epochs=epochs,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        deterministic=True,
         callbacks=[L.pytorch.callbacks.ModelCheckpoint(dirpath=root, save_last=True), *extra],
     )
 

@@ -1,4 +1,4 @@
-"""`make demo`: prepare the synthetic store, train ST-GCN, test, and write the report into one run directory."""
+"""`make demo`: prepare the synthetic store, train ST-GCN, test, and write the report into one run dir."""
 
 from __future__ import annotations
 
@@ -46,12 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     summary = run_demo(options.out, options.per_class, options.configs, extra)
     print()
     print(json.dumps(summary, indent=2))
-    print(f"[demo] test top-1 {summary['test_top1'] * 100:.1f}%  "
-          f"mean class accuracy {summary['test_mean_class_accuracy'] * 100:.1f}%")
+    print(
+        f"[demo] test top-1 {summary['test_top1'] * 100:.1f}%  "
+        f"mean class accuracy {summary['test_mean_class_accuracy'] * 100:.1f}%"
+    )
     print(f"[demo] everything is in {summary['run_dir']}:")
     print(f"         checkpoint  {summary['best_checkpoint']}")
-    print(f"         report      {summary['report_dir']}/metrics.json, confusion_matrix.png, per_class_accuracy.png,"
-          " scores.npz")
+    print(
+        f"         report      {summary['report_dir']}/metrics.json, confusion_matrix.png, "
+        "per_class_accuracy.png,"
+        " scores.npz"
+    )
     print(f"         logs        {summary['run_dir']} (TensorBoard events, metrics.csv, config.yaml)")
     return 0
 

@@ -18,10 +18,12 @@ def run_info(args: list[str]) -> int:
     store = SkeletonStore(options.store)
     lengths, persons = np.asarray(store.lengths), np.asarray(store.num_persons)
     print(f"store      {store.path}")
-    print(f"samples    {len(store)}  layout {store.layout.name} ({store.layout.num_joints} joints)  "
-          f"coords {store.num_channels}  scores {'yes' if store.has_score else 'no'}")
+    print(
+        f"samples    {len(store)}  layout {store.layout.name} ({store.layout.num_joints} joints)  "
+        f"coords {store.num_channels}  scores {'yes' if store.has_score else 'no'}"
+    )
     print(f"frames     min {lengths.min()}  median {int(np.median(lengths))}  max {lengths.max()}")
-    print(f"persons    " + "  ".join(f"{m}: {int((persons == m).sum())}" for m in np.unique(persons)))
+    print("persons    " + "  ".join(f"{m}: {int((persons == m).sum())}" for m in np.unique(persons)))
     print("splits     " + "  ".join(f"{name} {len(idx)}" for name, idx in store.splits.items()))
     print("classes")
     for name, idx in store.splits.items():

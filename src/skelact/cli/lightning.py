@@ -21,6 +21,15 @@ LINKED_FROM_DATA = ("num_classes", "class_names", "num_channels", "num_coords", 
 
 
 class SkelactCLI(LightningCLI):
+    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Any:
+        # Added here, not in the defaults, so `--trainer.enable_progress_bar false` stays valid.
+        if (
+            config.get("enable_progress_bar") is not False
+            and os.environ.get("SKELACT_PLAIN_PROGRESS") is None
+        ):
+            callbacks = [*callbacks, RichProgressBar()]
+        return super()._instantiate_trainer(config, callbacks)
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.layout_spec", "model.layout", apply_on="instantiate")
         for name in LINKED_FROM_DATA:
@@ -29,10 +38,13 @@ class SkelactCLI(LightningCLI):
 
 def default_callbacks() -> list[Any]:
     checkpoint = ModelCheckpoint(
-        monitor="val/top1", mode="max", save_last=True, filename="best-{epoch:03d}", auto_insert_metric_name=False
+        monitor="val/top1",
+        mode="max",
+        save_last=True,
+        filename="best-{epoch:03d}",
+        auto_insert_metric_name=False,
     )
-    bar = RichProgressBar() if os.environ.get("SKELACT_PLAIN_PROGRESS") is None else None
-    return [c for c in (checkpoint, LearningRateMonitor(logging_interval="epoch"), bar) if c is not None]
+    return [checkpoint, LearningRateMonitor(logging_interval="epoch")]
 
 
 def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
@@ -71,7 +83,9 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
                 run=run,
             )
     except argparse.ArgumentError as err:
-        raise ConfigError(_first_line(str(err)), hint="check the key names against `skelact fit --help`") from None
+        raise ConfigError(
+            _first_line(str(err)), hint="check the key names against `skelact fit --help`"
+        ) from None
 
 
 def run_lightning(args: list[str]) -> None:

@@ -11,9 +11,13 @@ from skelact.errors import FormatError
 
 
 def run_predict(args: list[str]) -> int:
-    parser = QuietArgumentParser(prog="skelact predict", description="Predict actions with a trained checkpoint.")
+    parser = QuietArgumentParser(
+        prog="skelact predict", description="Predict actions with a trained checkpoint."
+    )
     parser.add_argument("--ckpt", required=True, help="checkpoint written by `skelact fit`")
-    parser.add_argument("--input", required=True, help="a store directory, or a .npy array (T,V,C) or (M,T,V,C)")
+    parser.add_argument(
+        "--input", required=True, help="a store directory, or a .npy array (T,V,C) or (M,T,V,C)"
+    )
     parser.add_argument("--split", default=None, help="store split to predict (default: all samples)")
     parser.add_argument("--top-k", type=int, default=5)
     options = parser.parse_args(args)
@@ -32,12 +36,15 @@ def run_predict(args: list[str]) -> int:
         predictions = [predictor.predict_sample(sample, options.top_k, source=str(source))]
     else:
         raise FormatError(
-            "expected a store directory or a .npy keypoint array", path=source,
+            "expected a store directory or a .npy keypoint array",
+            path=source,
             hint="convert other formats with `skelact prepare` first",
         )
     correct = known = 0
     for p in predictions:
-        ranked = "  ".join(f"{name} {prob:.3f}" for name, prob in zip(p.classes, p.probabilities, strict=True))
+        ranked = "  ".join(
+            f"{name} {prob:.3f}" for name, prob in zip(p.classes, p.probabilities, strict=True)
+        )
         truth = f"  [true: {predictor.class_names[p.label]}]" if p.label >= 0 else ""
         print(f"{p.sample_id}: {ranked}{truth}")
         if p.label >= 0:

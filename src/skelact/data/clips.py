@@ -1,7 +1,7 @@
 """Turning one stored sequence into fixed-length model input clips.
 
 Shared by the training dataset and the predictor, so a checkpoint reproduces its training-time input handling
-exactly (DESIGN.md principle 6). Only the frames a clip needs are read, which keeps store reads O(clip length).
+exactly (DESIGN.md principle 6). Only the frames a clip needs are read: store reads are O(clip length).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from skelact.errors import ConfigError
-from skelact.skeleton.layout import Layout
 from skelact.data.transforms.normalize import normalize_sample
 from skelact.data.transforms.temporal import (
     crop_resize_positions,
     frames_for_positions,
     uniform_sample_indices,
 )
+from skelact.errors import ConfigError
+from skelact.skeleton.layout import Layout
 
 SAMPLING_METHODS = ("uniform", "crop_resize")
 
@@ -51,7 +51,9 @@ class ClipSpec:
 
     def __post_init__(self) -> None:
         if self.sampling not in SAMPLING_METHODS:
-            raise ConfigError(f"unknown sampling {self.sampling!r}; choose one of {', '.join(SAMPLING_METHODS)}")
+            raise ConfigError(
+                f"unknown sampling {self.sampling!r}; choose one of {', '.join(SAMPLING_METHODS)}"
+            )
         if self.clip_len < 1 or self.num_test_clips < 1 or self.max_persons < 1:
             raise ConfigError("clip_len, num_test_clips and max_persons must be positive")
         object.__setattr__(self, "crop_ratio", tuple(float(r) for r in self.crop_ratio))
@@ -106,7 +108,9 @@ def make_clips(
         score = np.concatenate(scores, axis=1) if scores else None
     if spec.with_score:
         if score is None:
-            score = (np.abs(keypoint).sum(-1) > 0).astype(np.float32)  # no confidences: 1 where a joint exists
+            score = (np.abs(keypoint).sum(-1) > 0).astype(
+                np.float32
+            )  # no confidences: 1 where a joint exists
         keypoint = np.concatenate([keypoint, score[..., None]], axis=-1)
     m, _, v, c = keypoint.shape
     clips_arr = keypoint.reshape(m, num_clips, spec.clip_len, v, c).transpose(1, 0, 2, 3, 4)

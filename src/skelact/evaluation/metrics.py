@@ -33,5 +33,5 @@ def summarize(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         "top1": topk_accuracy(scores, labels, 1),
         "top5": topk_accuracy(scores, labels, 5),
         "mean_class_accuracy": float(np.nanmean(per_class_accuracy(confusion))),
-        "num_samples": int(len(labels)),
+        "num_samples": len(labels),
     }

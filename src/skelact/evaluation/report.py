@@ -11,15 +11,17 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # reports are written on headless machines
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from skelact.evaluation.metrics import confusion_matrix, per_class_accuracy, summarize  # noqa: E402
-from skelact.evaluation.scores import ScoreFile  # noqa: E402
+from skelact.evaluation.metrics import confusion_matrix, per_class_accuracy, summarize
+from skelact.evaluation.scores import ScoreFile
 
 
-def write_report(scores: ScoreFile, out_dir: str | Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write metrics.json, confusion_matrix.png and per_class_accuracy.png into `out_dir`; return the metrics."""
+def write_report(
+    scores: ScoreFile, out_dir: str | Path, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Write metrics.json, confusion_matrix.png and per_class_accuracy.png into `out_dir`; return metrics."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     num_classes = len(scores.class_names)
@@ -29,7 +31,8 @@ def write_report(scores: ScoreFile, out_dir: str | Path, extra: dict[str, Any] |
     confusion = confusion_matrix(probs.argmax(1), labels, num_classes)
     per_class = per_class_accuracy(confusion)
     metrics["per_class_accuracy"] = {
-        name: (None if np.isnan(acc) else float(acc)) for name, acc in zip(scores.class_names, per_class, strict=True)
+        name: (None if np.isnan(acc) else float(acc))
+        for name, acc in zip(scores.class_names, per_class, strict=True)
     }
     metrics.update(extra or {})
     _write_json(out / "metrics.json", metrics)

@@ -34,7 +34,9 @@ class Prediction:
 class Predictor:
     """Rebuilds the trained input pipeline and network from a checkpoint."""
 
-    def __init__(self, net: InputModel, layout: Layout, spec: ClipSpec, class_names: list[str], num_coords: int):
+    def __init__(
+        self, net: InputModel, layout: Layout, spec: ClipSpec, class_names: list[str], num_coords: int
+    ):
         self.net = net.eval()
         self.layout = layout
         self.spec = spec
@@ -52,11 +54,15 @@ class Predictor:
             raise FormatError(f"cannot load checkpoint: {err}", path=path) from None
         meta: dict[str, Any] | None = checkpoint.get(CHECKPOINT_KEY)
         if not meta or not meta.get("data"):
-            raise FormatError("checkpoint has no skelact pipeline record (was it written by skelact fit?)", path=path)
+            raise FormatError(
+                "checkpoint has no skelact pipeline record (was it written by skelact fit?)", path=path
+            )
         layout = get_layout(meta["layout"])
         num_channels = int(meta["num_channels"])
         features = ModalityFeatures(
-            layout, tuple(meta["modality"]), num_coords=int(meta["num_coords"]),
+            layout,
+            tuple(meta["modality"]),
+            num_coords=int(meta["num_coords"]),
             score_channel=num_channels > int(meta["num_coords"]),
         )
         backbone = create_model(
@@ -68,7 +74,9 @@ class Predictor:
             **meta["model_args"],
         )
         net = InputModel(features, backbone)
-        state = {k.removeprefix("net."): v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")}
+        state = {
+            k.removeprefix("net."): v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")
+        }
         net.load_state_dict(state)
         spec = ClipSpec.from_dict(meta["data"]["clip"])
         return cls(net, layout, spec, list(meta["class_names"]), int(meta["num_coords"]))
@@ -84,7 +92,8 @@ class Predictor:
             )
         if sample.num_channels != self.num_coords:
             raise FormatError(
-                f"{sample.num_channels} coordinates per joint, the checkpoint expects {self.num_coords}", path=source
+                f"{sample.num_channels} coordinates per joint, the checkpoint expects {self.num_coords}",
+                path=source,
             )
 
     @torch.no_grad()
@@ -96,13 +105,15 @@ class Predictor:
         def read(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
             return keypoint[:, frames], None if score is None else score[:, frames]
 
-        clips = make_clips(read, sample.num_frames, self.spec, self.layout, test_mode=True,
-                           rng=np.random.default_rng(0))
+        clips = make_clips(
+            read, sample.num_frames, self.spec, self.layout, test_mode=True, rng=np.random.default_rng(0)
+        )
         return self._top_k(torch.from_numpy(clips)[None], sample.sample_id, sample.label, top_k)[0]
 
     @torch.no_grad()
-    def predict_store(self, store: SkeletonStore, split: str | None = None, top_k: int = 5,
-                      batch_size: int = 32) -> list[Prediction]:
+    def predict_store(
+        self, store: SkeletonStore, split: str | None = None, top_k: int = 5, batch_size: int = 32
+    ) -> list[Prediction]:
         if store.layout.name != self.layout.name or store.layout.num_joints != self.layout.num_joints:
             raise LayoutError(
                 f"store {store.path} was prepared for layout {store.layout.name!r}, "
@@ -111,21 +122,32 @@ class Predictor:
             )
         if store.num_channels != self.num_coords:
             raise FormatError(
-                f"store has {store.num_channels} coordinates per joint, the checkpoint expects {self.num_coords}",
+                f"store has {store.num_channels} coordinates per joint, "
+                f"the checkpoint expects {self.num_coords}",
                 path=store.path,
             )
         indices = store.split(split) if split else np.arange(len(store))
         results: list[Prediction] = []
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
-            clips = np.stack([
-                make_clips(lambda f, i=int(i): store.read(i, f), int(store.lengths[i]), self.spec, store.layout,
-                           test_mode=True, rng=np.random.default_rng(0))
-                for i in chunk
-            ])
+            clips = np.stack(
+                [
+                    make_clips(
+                        lambda f, i=int(i): store.read(i, f),
+                        int(store.lengths[i]),
+                        self.spec,
+                        store.layout,
+                        test_mode=True,
+                        rng=np.random.default_rng(0),
+                    )
+                    for i in chunk
+                ]
+            )
             results += self._top_k(
-                torch.from_numpy(clips), [store.sample_ids[i] for i in chunk],
-                [int(store.labels[i]) for i in chunk], top_k,
+                torch.from_numpy(clips),
+                [store.sample_ids[i] for i in chunk],
+                [int(store.labels[i]) for i in chunk],
+                top_k,
             )
         return results
 

@@ -25,7 +25,7 @@ def lr_factor(
     Warm-up ramps linearly from 1/warmup_steps to 1 (CTR-GCN's 5-epoch warm-up); "cosine" decays to 0 at the
     last step (PYSKL, per iteration); "step" multiplies by `gamma` at each milestone epoch (CTR-GCN 35, 55).
     """
-    warmup_steps = int(round(warmup_epochs * steps_per_epoch))
+    warmup_steps = round(warmup_epochs * steps_per_epoch)
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     if schedule == "constant":

@@ -48,11 +48,11 @@ class SupervisedClassifier(L.LightningModule):
     Args:
         model: registry name of the backbone (`skelact.models.list_models()`).
         model_args: extra keyword arguments of the backbone builder.
-        layout, num_classes, num_channels, num_coords, num_persons, class_names: filled from the data by the CLI.
+        layout, num_classes, num_channels, num_coords, num_persons, class_names: linked from the data.
         modality: features fed to the model, e.g. "j", "b", "j,b,jm,bm".
         augment: `BatchAugment` settings applied on the device during training, e.g. {"rotate": 0.3}.
-        optimizer, lr, momentum, nesterov, weight_decay: SGD (Nesterov by default, as every GCN recipe) or AdamW.
-        schedule, warmup_epochs, milestones, gamma: per-iteration learning-rate schedule (`schedules.lr_factor`).
+        optimizer, lr, momentum, nesterov, weight_decay: SGD (Nesterov, as in GCN recipes) or AdamW.
+        schedule, warmup_epochs, milestones, gamma: per-step schedule (`schedules.lr_factor`).
         label_smoothing: cross-entropy label smoothing.
         augment_seed: seeds the augmentation draws of each step (with the step and the rank), so a resumed
             run sees exactly the augmentation the uninterrupted run would have seen.
@@ -137,8 +137,8 @@ class SupervisedClassifier(L.LightningModule):
         return loss
 
     def _step_generator(self) -> torch.Generator:
-        """A CPU generator (valid for any device) keyed by seed, rank and step: independent of global RNG state,
-        which Lightning checkpoints do not restore."""
+        """A CPU generator (valid for any device) keyed by seed, rank and step: independent of the global
+        RNG state, which Lightning checkpoints do not restore."""
         key = (self.hparams.augment_seed * 1_000_003 + self.global_rank) * 1_000_000_007 + self.global_step
         return torch.Generator().manual_seed(key % (2**63))
 
@@ -177,7 +177,9 @@ class SupervisedClassifier(L.LightningModule):
         index = gathered["index"].cpu().numpy()
         _, first = np.unique(index, return_index=True)  # distributed samplers may pad with repeats
         datamodule = self.trainer.datamodule
-        ids = datamodule.sample_ids(index[first]) if datamodule is not None else [str(i) for i in index[first]]
+        ids = (
+            datamodule.sample_ids(index[first]) if datamodule is not None else [str(i) for i in index[first]]
+        )
         scores = ScoreFile(
             sample_ids=np.asarray(ids),
             labels=gathered["label"].cpu().numpy()[first],
@@ -193,11 +195,14 @@ class SupervisedClassifier(L.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         hp = self.hparams
         decay, no_decay = [], []
-        for name, param in self.named_parameters():
+        for param in self.parameters():
             # BatchNorm and bias terms are not decayed (PYSKL/CTR-GCN decay everything; the difference is tiny
             # and this is the common modern default). Edge-importance masks are decayed like weights.
             (no_decay if param.ndim <= 1 else decay).append(param)
-        groups = [{"params": decay, "weight_decay": hp.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        groups = [
+            {"params": decay, "weight_decay": hp.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
         if hp.optimizer == "sgd":
             optimizer = torch.optim.SGD(groups, lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov)
         else:

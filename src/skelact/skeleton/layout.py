@@ -27,7 +27,7 @@ class Layout:
         center: the graph centre joint (the spatial-partition reference and the default centring joint).
         left_right: pairs (left joint, right joint) swapped by a horizontal flip.
         parts: named joint groups (``"upper"``, ``"lower"``, ``"body"``, ``"hands"``, ``"legs"``, ...).
-        spine: (base, top) joints whose vector is aligned to +z by 3D view normalisation, if the layout has one.
+        spine: (base, top) joints whose vector 3D view normalisation aligns to +z, if the layout has one.
         shoulders: (left, right) joints whose vector (right - left) is aligned to +x, if the layout has one.
         description: where the joint order comes from.
     """
@@ -48,9 +48,7 @@ class Layout:
         object.__setattr__(self, "parents", tuple(int(p) for p in self.parents))
         object.__setattr__(self, "edges", tuple((int(a), int(b)) for a, b in self.edges))
         object.__setattr__(self, "left_right", tuple((int(a), int(b)) for a, b in self.left_right))
-        object.__setattr__(
-            self, "parts", {k: tuple(int(j) for j in v) for k, v in dict(self.parts).items()}
-        )
+        object.__setattr__(self, "parts", {k: tuple(int(j) for j in v) for k, v in dict(self.parts).items()})
         self.check()
 
     @property
