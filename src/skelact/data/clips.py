@@ -1,7 +1,9 @@
 """Turning one stored sequence into fixed-length model input clips.
 
 Shared by the training dataset and the predictor, so a checkpoint reproduces its training-time input handling
-exactly (DESIGN.md principle 6). Only the frames a clip needs are read: store reads are O(clip length).
+exactly (DESIGN.md principle 6). Without normalisation only the frames a clip needs are read; with it the
+whole sequence is read and normalised first, because centring, alignment and min-max use the sequence's own
+first valid frame and extent (PYSKL, CTR-GCN), which a sampled subset cannot know.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from skelact.data.transforms.normalize import normalize_sample
+from skelact.data.transforms.normalize import NORMALIZE_METHODS, normalize_sample
 from skelact.data.transforms.temporal import (
     crop_resize_positions,
     frames_for_positions,
@@ -56,6 +58,11 @@ class ClipSpec:
             )
         if self.clip_len < 1 or self.num_test_clips < 1 or self.max_persons < 1:
             raise ConfigError("clip_len, num_test_clips and max_persons must be positive")
+        if self.normalize not in NORMALIZE_METHODS:
+            known = ", ".join(NORMALIZE_METHODS)
+            raise ConfigError(f"unknown normalize method {self.normalize!r}; choose one of {known}")
+        if self.sampling == "crop_resize" and self.num_test_clips > 1:
+            raise ConfigError("crop_resize tests one deterministic central crop; set num_test_clips to 1")
         object.__setattr__(self, "crop_ratio", tuple(float(r) for r in self.crop_ratio))
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,49 +89,48 @@ def make_clips(
 ) -> np.ndarray:
     """Build float32 clips (K, max_persons, clip_len, V, C') for one sequence of `num_frames` frames.
 
-    K is `spec.num_test_clips` in test mode and 1 in training. Normalisation sees frame 0 of the full sequence
-    first, so centring/alignment match PYSKL's "first frame" rule however the clip was sampled.
+    K is `spec.num_test_clips` in test mode and 1 in training.
     """
     num_clips = spec.num_test_clips if test_mode else 1
     if spec.sampling == "uniform":
         frames = uniform_sample_indices(
             num_frames, spec.clip_len, num_clips=num_clips, test_mode=test_mode, rng=rng
         ).reshape(-1)
-        keypoint, score = _read_normalized(read_frames, frames, spec, layout)
-    else:
-        clips, scores = [], []
-        for _ in range(num_clips):  # a handful of clips at most; each is vectorised over frames
-            positions = crop_resize_positions(
-                num_frames, spec.clip_len, ratio=spec.crop_ratio, test_mode=test_mode, rng=rng
-            )
-            lo, hi, weight = frames_for_positions(positions)
-            kp, sc = _read_normalized(read_frames, np.concatenate([lo, hi]), spec, layout)
-            w = weight.astype(np.float32)[None, :, None]
-            n = len(lo)
-            clips.append(kp[:, :n] * (1 - w[..., None]) + kp[:, n:] * w[..., None])
-            if sc is not None:
-                scores.append(sc[:, :n] * (1 - w) + sc[:, n:] * w)
-        keypoint = np.concatenate(clips, axis=1)
-        score = np.concatenate(scores, axis=1) if scores else None
+        keypoint, score = _read_normalized(read_frames, num_frames, frames, spec, layout)
+    else:  # crop_resize: one clip, linearly interpolated between neighbouring frames (CTR-GCN)
+        positions = crop_resize_positions(
+            num_frames, spec.clip_len, ratio=spec.crop_ratio, test_mode=test_mode, rng=rng
+        )
+        lo, hi, weight = frames_for_positions(positions)
+        both, score_both = _read_normalized(read_frames, num_frames, np.concatenate([lo, hi]), spec, layout)
+        n, w = len(lo), weight.astype(np.float32)[None, :, None]
+        keypoint = both[:, :n] * (1 - w[..., None]) + both[:, n:] * w[..., None]
+        score = None if score_both is None else score_both[:, :n] * (1 - w) + score_both[:, n:] * w
     if spec.with_score:
-        if score is None:
-            score = (np.abs(keypoint).sum(-1) > 0).astype(
-                np.float32
-            )  # no confidences: 1 where a joint exists
         keypoint = np.concatenate([keypoint, score[..., None]], axis=-1)
     m, _, v, c = keypoint.shape
-    clips_arr = keypoint.reshape(m, num_clips, spec.clip_len, v, c).transpose(1, 0, 2, 3, 4)
-    return _pad_persons(clips_arr, spec.max_persons)
+    clips = keypoint.reshape(m, num_clips, spec.clip_len, v, c).transpose(1, 0, 2, 3, 4)
+    return _pad_persons(clips, spec.max_persons)
 
 
 def _read_normalized(
-    read_frames: FrameReader, frames: np.ndarray, spec: ClipSpec, layout: Layout
+    read_frames: FrameReader, num_frames: int, frames: np.ndarray, spec: ClipSpec, layout: Layout
 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read `frames`, normalised as part of the whole sequence. With `with_score` and no stored confidences
+    the score is 1 where a joint exists, decided before centring can move a joint onto the origin."""
     if spec.normalize == "none":
-        return read_frames(frames)
-    keypoint, score = read_frames(np.concatenate([[0], frames]))
+        keypoint, score = read_frames(frames)
+        return keypoint, _presence_score(keypoint, score, spec)
+    keypoint, score = read_frames(np.arange(num_frames))
+    score = _presence_score(keypoint, score, spec)
     keypoint, score = normalize_sample(keypoint, score, layout, spec.normalize)
-    return keypoint[:, 1:], None if score is None else score[:, 1:]
+    return keypoint[:, frames], None if score is None else score[:, frames]
+
+
+def _presence_score(keypoint: np.ndarray, score: np.ndarray | None, spec: ClipSpec) -> np.ndarray | None:
+    if score is not None or not spec.with_score:
+        return score
+    return (np.abs(keypoint).sum(-1) > 0).astype(np.float32)
 
 
 def _pad_persons(clips: np.ndarray, max_persons: int) -> np.ndarray:

@@ -1,4 +1,9 @@
-"""Classification metrics on score arrays (the same definitions torchmetrics uses during training)."""
+"""Classification metrics on score arrays.
+
+Top-k agrees with torchmetrics' micro accuracy. Mean class accuracy averages the recall of the classes present
+in the labels; torchmetrics' macro average (logged during training) also counts a class that is predicted but
+absent from the labels, as 0, so the two differ only on splits that miss a class.
+"""
 
 from __future__ import annotations
 

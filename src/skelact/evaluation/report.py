@@ -66,7 +66,9 @@ def plot_per_class(per_class: np.ndarray, class_names: tuple[str, ...], path: Pa
     ax.set_xticks(range(k), class_names, rotation=90, fontsize=max(4, 9 - k // 20))
     ax.set_ylim(0, 100)
     ax.set_ylabel("accuracy (%)")
-    ax.set_title(f"Per-class accuracy (mean {np.nanmean(per_class) * 100:.1f}%)")
+    known = per_class[~np.isnan(per_class)]
+    mean = f"{known.mean() * 100:.1f}%" if known.size else "n/a"
+    ax.set_title(f"Per-class accuracy (mean {mean})")
     _save(fig, path)
 
 
@@ -84,6 +86,9 @@ def _save(fig: plt.Figure, path: Path) -> None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -34,10 +34,17 @@ class ScoreFile:
 
     def __post_init__(self) -> None:
         n = len(self.sample_ids)
-        if self.logits.shape != self.probs.shape or self.logits.shape[0] != n or len(self.labels) != n:
+        consistent = (
+            self.logits.shape == self.probs.shape
+            and self.logits.ndim == 2
+            and self.logits.shape[0] == n
+            and len(self.labels) == n
+            and self.logits.shape[1] == len(self.class_names)
+        )
+        if not consistent:
             raise FormatError(
-                f"inconsistent score arrays: {n} ids, {len(self.labels)} labels, "
-                f"logits {self.logits.shape}, probs {self.probs.shape}"
+                f"inconsistent score arrays: {n} ids, {len(self.labels)} labels, {len(self.class_names)} "
+                f"class names, logits {self.logits.shape}, probs {self.probs.shape}"
             )
 
     def write(self, path: str | Path) -> Path:
@@ -65,7 +72,20 @@ class ScoreFile:
     @classmethod
     def read(cls, path: str | Path) -> ScoreFile:
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise FormatError(f"not a skelact score file: {err}", path=path) from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise FormatError("not a skelact score file: expected an .npz archive", path=path)
+        with data:
+            try:
+                version = int(data["version"])
+                if version > SCORE_FILE_VERSION:
+                    raise FormatError(
+                        f"score file version {version} is newer than this skelact ({SCORE_FILE_VERSION})",
+                        path=path,
+                        hint="upgrade skelact",
+                    )
                 return cls(
                     sample_ids=data["sample_ids"],
                     labels=data["labels"],
@@ -73,5 +93,9 @@ class ScoreFile:
                     probs=data["probs"],
                     class_names=tuple(str(c) for c in data["class_names"]),
                 )
-        except (OSError, KeyError, ValueError) as err:
-            raise FormatError(f"not a skelact score file: {err}", path=path) from None
+            except (KeyError, ValueError) as err:
+                raise FormatError(f"not a skelact score file: {err}", path=path) from None
+            except FormatError as err:
+                if err.path:
+                    raise
+                raise FormatError(str(err), path=path) from None
