@@ -64,3 +64,11 @@ def trained_run(synthetic_store_3d: Path, tmp_path_factory: pytest.TempPathFacto
         "test_dir": root / "version_1" / "test",
         "store": synthetic_store_3d,
     }
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The research datasets in ../shared/data (read-only); tests needing them skip when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"research data folder {SHARED_DATA} is absent (it is never copied into the repo)")
+    return SHARED_DATA

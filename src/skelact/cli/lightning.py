@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -15,6 +16,9 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.methods.supervised import SupervisedClassifier
+
+# "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml anyway.
+logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
 
 # The model learns these from the store, so configs never repeat (and can never contradict) them.
 LINKED_FROM_DATA = ("num_classes", "class_names", "num_channels", "num_coords", "num_persons")

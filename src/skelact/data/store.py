@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
 from typing import Any
@@ -63,27 +63,33 @@ def write_store(
     *,
     layout: Layout | str,
     class_names: Sequence[str],
-    splits: Mapping[str, Sequence[int]] | None = None,
-    provenance: Mapping[str, Any] | None = None,
+    splits: Mapping[str, Sequence[int]] | Callable[[], Mapping[str, Sequence[int]]] | None = None,
+    provenance: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Stream `samples` into a new store at `out_dir`, atomically; return its path.
 
     Samples are validated and written one at a time, so datasets larger than memory can be prepared. On any
     error nothing is left behind. An existing `out_dir` is replaced only with `overwrite=True`, and only if
-    it is a store (or empty), so a mistyped path cannot delete unrelated data.
+    it is a store (or empty), so a mistyped path cannot delete unrelated data. `splits` and `provenance`
+    may be callables, called once every sample is written: recipes that split by the kept samples'
+    metadata, or record skipped inputs, only know them then.
     """
     out = Path(out_dir)
     lay = get_layout(layout)
     names = _check_class_names(class_names)
-    split_arrays = _check_split_arrays(splits or {})
-    caller_provenance = _jsonable(dict(provenance or {}), "provenance")
+    split_arrays = None if callable(splits) else _check_split_arrays(splits or {})
+    caller_provenance = None if callable(provenance) else _jsonable(dict(provenance or {}), "provenance")
     _check_target(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         stats = _write_samples(tmp, samples, lay, len(names))
         n = stats["num_samples"]
+        if split_arrays is None:
+            split_arrays = _check_split_arrays(splits())  # type: ignore[operator]
+        if caller_provenance is None:
+            caller_provenance = _jsonable(dict(provenance()), "provenance")  # type: ignore[operator]
         for name, idx in split_arrays.items():
             if idx.size and (idx.min() < 0 or idx.max() >= n):
                 bad = int(idx[(idx < 0) | (idx >= n)][0])

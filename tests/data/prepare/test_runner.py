@@ -1,0 +1,70 @@
+"""The preparation runner: outcomes of every item, parallel order, splits with validation, atomicity."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skelact.data.prepare.job import PrepareJob, SampleTable, SkipItem
+from skelact.data.prepare.runner import run_job
+from skelact.data.sample import SkeletonSample
+from skelact.data.store import SkeletonStore
+from skelact.errors import FormatError
+
+
+def _parse_number(item: int, *, bad: frozenset[int] = frozenset(), skip: frozenset[int] = frozenset()):
+    if item in bad:
+        raise FormatError("not a number file", path=f"item{item}.txt", where="line 3")
+    if item in skip:
+        raise SkipItem("listed as missing")
+    keypoint = np.full((1, 4 + item % 3, 25, 3), item / 100, dtype=np.float32)
+    return [SkeletonSample(keypoint, label=item % 3, meta={"subject": item % 5}, sample_id=f"s{item:03d}")]
+
+
+def _by_subject(table: SampleTable) -> dict[str, np.ndarray]:
+    subjects = table.column("subject")
+    return {"xsub_train": np.flatnonzero(subjects < 3), "xsub_test": np.flatnonzero(subjects >= 3)}
+
+
+def _job(n: int = 40, **kwargs: frozenset[int]) -> PrepareJob:
+    return PrepareJob(
+        items=list(range(n)),
+        parse=functools.partial(_parse_number, **kwargs),
+        layout="ntu25",
+        class_names=["a", "b", "c"],
+        splits=_by_subject,
+        provenance={"format": "numbers"},
+    )
+
+
+def test_parallel_run_keeps_item_order_and_carves_validation_by_subject(tmp_path: Path) -> None:
+    summary = run_job(_job(), tmp_path / "store", workers=2, val_fraction=0.2, progress=False)
+    store = SkeletonStore(tmp_path / "store")
+    assert store.sample_ids == [f"s{i:03d}" for i in range(40)]
+    np.testing.assert_allclose(store.read(7)[0][0, 0, 0, 0], 0.07, rtol=1e-3)
+    splits = store.splits
+    assert set(splits) == {"xsub_train", "xsub_val", "xsub_train_full", "xsub_test"}
+    carved = np.sort(np.concatenate([splits["xsub_train"], splits["xsub_val"]]))
+    assert carved.tolist() == splits["xsub_train_full"].tolist()
+    subjects = store.meta_column("subject")
+    assert not set(subjects[splits["xsub_val"]]) & set(subjects[splits["xsub_train"]])
+    assert summary.splits["xsub_train_full"] == 24 and summary.validation["by"]["xsub_train"] == "subject"
+
+
+def test_bad_item_stops_the_run_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match=r"item5\.txt \(line 3\): not a number file.*--skip-bad"):
+        run_job(_job(bad=frozenset({5})), tmp_path / "store", workers=2, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_skip_bad_and_skip_items_are_counted_and_kept_in_provenance(tmp_path: Path) -> None:
+    job = _job(bad=frozenset({5}), skip=frozenset({6, 7}))
+    summary = run_job(job, tmp_path / "store", workers=1, skip_bad=True, val_fraction=0.0, progress=False)
+    assert (summary.items, summary.written, len(summary.skipped), len(summary.bad)) == (40, 37, 2, 1)
+    provenance = SkeletonStore(tmp_path / "store").provenance
+    assert provenance["bad"] == [["5", "item5.txt (line 3): not a number file"]]
+    assert provenance["skipped"] == [["6", "listed as missing"], ["7", "listed as missing"]]
+    assert provenance["format"] == "numbers" and provenance["validation"] == {"fraction": 0.0}
