@@ -74,6 +74,13 @@ def test_prepare_synthetic_and_info(capsys: pytest.CaptureFixture[str], tmp_path
     code, out, _ = run(capsys, "info", str(out_dir))
     assert code == 0
     assert "coco17" in out and "scores yes" in out and "wave" in out
+    code, out, _ = run(capsys, "info", str(out_dir), "--json")
+    summary = json.loads(out)
+    assert summary["samples"] == 24 and summary["layout"]["joints"] == 17
+    assert sum(summary["splits"][name] for name in ("train", "val", "test")) == 24
+    assert summary["per_class"]["test"][0] + summary["per_class"]["train_full"][0] == 2
+    assert summary["frames"]["p0"] <= summary["frames"]["p50"] <= summary["frames"]["p100"]
+    assert summary["provenance"]["recipe"] == "synthetic"
     # A second prepare into the same place refuses rather than overwriting silently.
     code, _, err = run(capsys, "prepare", "synthetic", "--out", str(out_dir), "--per-class", "2")
     assert_one_line_error(code, err, str(out_dir))
