@@ -1,0 +1,113 @@
+"""Options shared by the recipes that read other toolboxes' array files (pyskl, ctrgcn-npz, agcn).
+
+These files carry joint arrays and integer labels but no layout name and (mostly) no class names, so the
+recipes infer the layout from the joint count, read class names from an optional text file, and otherwise
+name classes by number.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from skelact.errors import ConfigError
+from skelact.skeleton import get_layout, list_layouts
+
+#: Layouts that hold 2D keypoints: a third channel in their array files is a confidence score.
+LAYOUTS_2D = frozenset({"coco17", "openpose18", "jhmdb15"})
+
+
+def layout_for_joints(num_joints: int, override: str | None = None) -> str:
+    """`override` (checked against `num_joints`), else the one registered layout with that many joints."""
+    if override:
+        layout = get_layout(override)
+        if layout.num_joints != num_joints:
+            raise ConfigError(
+                f"--layout {override} has {layout.num_joints} joints but the data has {num_joints}"
+            )
+        return layout.name
+    matches = [name for name in list_layouts() if get_layout(name).num_joints == num_joints]
+    if len(matches) != 1:
+        known = ", ".join(f"{n} ({get_layout(n).num_joints})" for n in list_layouts())
+        reason = "no layout" if not matches else f"several layouts ({', '.join(matches)})"
+        raise ConfigError(
+            f"{reason} with {num_joints} joints", hint=f"pass --layout NAME; known layouts: {known}"
+        )
+    return matches[0]
+
+
+def read_class_names(path: str | Path) -> list[str]:
+    """One class name per line (blank lines ignored), in label order."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise ConfigError(f"cannot read class names from {path}: {err.strerror}") from None
+    names = [line.strip() for line in lines if line.strip()]
+    if not names:
+        raise ConfigError(f"{path} holds no class names")
+    return names
+
+
+def ntu_class_names() -> tuple[str, ...]:
+    """The 120 NTU action names (label i = action i + 1), from the NTU recipe's table when it is installed."""
+    try:
+        from skelact.data.prepare.ntu_classes import NTU120_CLASS_NAMES
+    except ModuleNotFoundError:  # the NTU recipe is optional here: fall back to action codes A001...
+        return ()
+    return tuple(NTU120_CLASS_NAMES)
+
+
+def class_names(
+    names_file: str | Path | None,
+    *,
+    num_classes: int | None = None,
+    min_classes: int | None = None,
+    fallback: Sequence[str] | None = None,
+    ntu: bool = False,
+) -> list[str]:
+    """Names from `names_file`, else `fallback`, else NTU's action names (`ntu`, labels = action - 1) or
+    numbered ``class_000``...
+
+    `num_classes` (``--num-classes``) fixes the count; `min_classes` (largest label + 1 in the data) is a
+    lower bound. Generated names use `num_classes`, else `min_classes`.
+    """
+    if names_file is not None:
+        names = read_class_names(names_file)
+    elif fallback is not None:
+        names = list(fallback)
+    else:
+        count = num_classes or min_classes
+        if count is None:
+            raise ConfigError(
+                "the number of classes is unknown", hint="pass --num-classes N or --class-names FILE"
+            )
+        known = ntu_class_names() if ntu else ()
+        if count <= len(known):
+            names = list(known[:count])
+        elif ntu:
+            names = [f"A{i + 1:03d}" for i in range(count)]  # NTU action codes are 1-based
+        else:
+            names = [f"class_{i:0{max(3, len(str(count)))}d}" for i in range(count)]
+    if num_classes is not None and len(names) != num_classes:
+        raise ConfigError(f"{len(names)} class names given but --num-classes is {num_classes}")
+    if min_classes is not None and len(names) < min_classes:
+        raise ConfigError(f"{len(names)} classes, but the data has labels up to {min_classes - 1}")
+    return names
+
+
+def add_layout_argument(parser: argparse.ArgumentParser, default_help: str) -> None:
+    parser.add_argument("--layout", default=None, help=f"skeleton layout name ({default_help})")
+
+
+def add_class_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--class-names",
+        type=Path,
+        default=None,
+        help="text file with one class name per line, in label order",
+    )
+    parser.add_argument(
+        "--num-classes", type=int, default=None, help="number of classes (default: from the file's labels)"
+    )
