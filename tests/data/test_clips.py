@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from skelact.data.clips import ClipSpec, make_clips
+from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips
 from skelact.data.transforms.temporal import crop_resize_positions, uniform_sample_indices
 from skelact.errors import ConfigError
 from skelact.skeleton import get_layout
@@ -256,3 +256,22 @@ def test_same_seed_same_clips(sampling: str):
     first, again = _clips(kp, spec, seed=7), _clips(kp, spec, seed=7)
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, _clips(kp, spec, seed=8))
+
+
+def test_image_normalisation_takes_the_frame_size_from_the_sample_meta() -> None:
+    assert image_size_from_meta({"img_shape": [1080, 1920]}) == (1080, 1920)
+    assert image_size_from_meta({}) is None
+    keypoint = np.zeros((1, 4, 17, 2), np.float32)
+    keypoint[..., 0], keypoint[..., 1] = 1920.0, 540.0  # right edge, vertical middle
+    spec = ClipSpec(clip_len=4, normalize="image", max_persons=1, sampling="uniform")
+    clips = make_clips(
+        lambda frames: (keypoint[:, frames], None),
+        4,
+        spec,
+        get_layout("coco17"),
+        test_mode=True,
+        rng=np.random.default_rng(0),
+        image_size=(1080, 1920),
+    )
+    np.testing.assert_allclose(clips[..., 0], 1.0)
+    np.testing.assert_allclose(clips[..., 1], 0.0)

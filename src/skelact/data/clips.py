@@ -86,23 +86,27 @@ def make_clips(
     *,
     test_mode: bool,
     rng: np.random.Generator,
+    image_size: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Build float32 clips (K, max_persons, clip_len, V, C') for one sequence of `num_frames` frames.
 
-    K is `spec.num_test_clips` in test mode and 1 in training.
+    K is `spec.num_test_clips` in test mode and 1 in training. `image_size` (height, width) is the frame
+    size of 2D pixel keypoints, needed by ``normalize: image`` (see `image_size_from_meta`).
     """
     num_clips = spec.num_test_clips if test_mode else 1
     if spec.sampling == "uniform":
         frames = uniform_sample_indices(
             num_frames, spec.clip_len, num_clips=num_clips, test_mode=test_mode, rng=rng
         ).reshape(-1)
-        keypoint, score = _read_normalized(read_frames, num_frames, frames, spec, layout)
+        keypoint, score = _read_normalized(read_frames, num_frames, frames, spec, layout, image_size)
     else:  # crop_resize: one clip, linearly interpolated between neighbouring frames (CTR-GCN)
         positions = crop_resize_positions(
             num_frames, spec.clip_len, ratio=spec.crop_ratio, test_mode=test_mode, rng=rng
         )
         lo, hi, weight = frames_for_positions(positions)
-        both, score_both = _read_normalized(read_frames, num_frames, np.concatenate([lo, hi]), spec, layout)
+        both, score_both = _read_normalized(
+            read_frames, num_frames, np.concatenate([lo, hi]), spec, layout, image_size
+        )
         n, w = len(lo), weight.astype(np.float32)[None, :, None]
         keypoint = both[:, :n] * (1 - w[..., None]) + both[:, n:] * w[..., None]
         score = None if score_both is None else score_both[:, :n] * (1 - w) + score_both[:, n:] * w
@@ -113,8 +117,22 @@ def make_clips(
     return _pad_persons(clips, spec.max_persons)
 
 
+def image_size_from_meta(meta: Mapping[str, Any]) -> tuple[int, int] | None:
+    """(height, width) from a sample's ``img_shape`` (PYSKL's annotation key, spec 2.3), if it has one."""
+    shape = meta.get("img_shape")
+    if shape is None:
+        return None
+    height, width = shape
+    return int(height), int(width)
+
+
 def _read_normalized(
-    read_frames: FrameReader, num_frames: int, frames: np.ndarray, spec: ClipSpec, layout: Layout
+    read_frames: FrameReader,
+    num_frames: int,
+    frames: np.ndarray,
+    spec: ClipSpec,
+    layout: Layout,
+    image_size: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Read `frames`, normalised as part of the whole sequence. With `with_score` and no stored confidences
     the score is 1 where a joint exists, decided before centring can move a joint onto the origin."""
@@ -123,7 +141,7 @@ def _read_normalized(
         return keypoint, _presence_score(keypoint, score, spec)
     keypoint, score = read_frames(np.arange(num_frames))
     score = _presence_score(keypoint, score, spec)
-    keypoint, score = normalize_sample(keypoint, score, layout, spec.normalize)
+    keypoint, score = normalize_sample(keypoint, score, layout, spec.normalize, image_size=image_size)
     return keypoint[:, frames], None if score is None else score[:, frames]
 
 

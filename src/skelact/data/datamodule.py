@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from skelact.data.clips import ClipSpec, make_clips
+from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips
 from skelact.data.store import SkeletonStore
 from skelact.errors import ConfigError
 
@@ -46,6 +46,9 @@ class ClipDataset(Dataset):
             self.store.layout,
             test_mode=self.test_mode,
             rng=rng,
+            image_size=image_size_from_meta(self.store.meta(index))
+            if self.spec.normalize == "image"
+            else None,
         )
         return {
             "keypoint": torch.from_numpy(clips),

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from skelact.data.clips import ClipSpec, make_clips
+from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips
 from skelact.data.sample import SkeletonSample
 from skelact.data.store import SkeletonStore
 from skelact.data.transforms.features import ModalityFeatures
@@ -106,7 +106,13 @@ class Predictor:
             return keypoint[:, frames], None if score is None else score[:, frames]
 
         clips = make_clips(
-            read, sample.num_frames, self.spec, self.layout, test_mode=True, rng=np.random.default_rng(0)
+            read,
+            sample.num_frames,
+            self.spec,
+            self.layout,
+            test_mode=True,
+            rng=np.random.default_rng(0),
+            image_size=image_size_from_meta(sample.meta),
         )
         return self._top_k(torch.from_numpy(clips)[None], sample.sample_id, sample.label, top_k)[0]
 
@@ -139,6 +145,7 @@ class Predictor:
                         store.layout,
                         test_mode=True,
                         rng=np.random.default_rng(0),
+                        image_size=image_size_from_meta(store.meta(int(i))),
                     )
                     for i in chunk
                 ]
