@@ -194,11 +194,6 @@ ERRORS = [
     ("header", ["--layout", "body16.yaml"], "missing column 'label': the header has 'file', 'action'"),
     ("twice", ["--layout", "body16.yaml"], "is listed twice (first on line"),
     (
-        "own val",
-        ["--layout", "body16.yaml"],
-        "defines split 'val', and the runner would carve another from 'train'",
-    ),
-    (
         "layout name",
         ["--layout", "coco18"],
         "unknown layout 'coco18': neither a built-in layout name nor an existing",
@@ -224,11 +219,6 @@ def _break(case: str, raw: Path) -> None:
         labels.write_text(labels.read_text().replace("file,label", "file,action"))
     elif case == "twice":
         labels.write_text(labels.read_text() + "clip_001.npy,wave\n")
-    elif case == "own val":
-        lines = ["file,label,split"] + [
-            f"clip_{i:03d}.npy,wave,{'val' if i == 5 else 'train'}" for i in range(6)
-        ]
-        labels.write_text("\n".join(lines) + "\n")
     elif case == "cycle":
         text = Path("body16.yaml").read_text().replace("  neck: spine\n", "  neck: head\n")
         Path("cycle.yaml").write_text(text)

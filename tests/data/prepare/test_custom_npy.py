@@ -99,17 +99,14 @@ def _options_build(raw: Path, *args: str) -> object:
     return get_preparer("custom-npy").build(raw, _options(*args))
 
 
-def test_own_val_split_needs_val_fraction_zero(tmp_path: Path) -> None:
+def test_own_val_split_is_kept_instead_of_carving_another(tmp_path: Path) -> None:
     raw = _folder(tmp_path, rows=6, header="file,label,subject,split", extra=",{i}")
     lines = (raw / "labels.csv").read_text().splitlines()
     names = ["train", "train", "train", "val", "val", "test"]
     lines = [lines[0]] + [line.rsplit(",", 1)[0] + f",{names[i]}" for i, line in enumerate(lines[1:])]
     (raw / "labels.csv").write_text("\n".join(lines) + "\n")
     layout = str(tmp_path / "tri3.json")
-    with pytest.raises(ConfigError, match="defines split 'val'") as info:
-        _options_build(raw, "--layout", layout)
-    assert "--val-fraction 0" in (info.value.hint or "")
-    store = _prepare(raw, tmp_path / "store", "--layout", layout, "--val-fraction", "0")
+    store = _prepare(raw, tmp_path / "store", "--layout", layout)
     assert {k: v.tolist() for k, v in store.splits.items()} == {
         "train": [0, 1, 2],
         "val": [3, 4],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 
@@ -68,3 +69,27 @@ def test_skip_bad_and_skip_items_are_counted_and_kept_in_provenance(tmp_path: Pa
     assert provenance["bad"] == [["5", "item5.txt (line 3): not a number file"]]
     assert provenance["skipped"] == [["6", "listed as missing"], ["7", "listed as missing"]]
     assert provenance["format"] == "numbers" and provenance["validation"] == {"fraction": 0.0}
+
+
+def _own_val(table: SampleTable) -> dict[str, np.ndarray]:
+    subjects = table.column("subject")
+    return {"train": np.flatnonzero(subjects < 3), "val": np.flatnonzero(subjects == 3),
+            "test": np.flatnonzero(subjects == 4)}  # fmt: skip
+
+
+def test_a_source_with_its_own_validation_split_keeps_it(tmp_path: Path) -> None:
+    job = dataclasses.replace(_job(), splits=_own_val)
+    summary = run_job(job, tmp_path / "store", workers=1, val_fraction=0.2, progress=False)
+    assert summary.splits == {"train": 24, "val": 8, "test": 8}
+    assert summary.validation["by"] == {"train": "source"}
+
+
+def test_a_reader_hint_is_kept_and_not_repeated(tmp_path: Path) -> None:
+    job = dataclasses.replace(_job(), parse=_parse_with_hint)
+    with pytest.raises(FormatError) as info:
+        run_job(job, tmp_path / "store", workers=2, progress=False)
+    assert info.value.hint == "rescale it" and str(info.value).count("hint") == 1
+
+
+def _parse_with_hint(item: int):
+    raise FormatError("too large", path=f"item{item}.txt", hint="rescale it")

@@ -3,8 +3,9 @@
 Split rule (docs/custom-data.md):
 - The CSV has a ``split`` column: each distinct value (lower-cased) becomes a store split of that name. The
   runner then carves ``val`` out of ``train`` (by subject when the CSV has a subject column, else stratified
-  by class) and keeps the full training set as ``train_full``, unless ``--val-fraction 0``. A CSV that names
-  its own ``val`` split therefore needs ``--val-fraction 0``; skelact says so instead of replacing it.
+  by class) and keeps the full training set as ``train_full``, unless ``--val-fraction 0`` or the CSV names
+  its own ``val`` split, which is then kept as it is. A CSV naming a ``train_full`` split is refused while
+  carving is on, since the carve would replace it.
 - No ``split`` column: ``--test-fraction`` (default 0.2) of the clips become ``test``, the rest ``train``;
   whole subjects are drawn (seeded by ``--seed``) until they hold at least that fraction when the CSV has a
   subject column with two or more subjects, otherwise each class gives round(fraction x its count) clips.
@@ -106,7 +107,7 @@ def plan_clip_folder(
                 hint="drop --test-fraction, or remove the split column to split by fraction",
             )
         names = labels.split_names()
-        _refuse_own_val_with_carving(csv_path, names, val_fraction)
+        _refuse_train_full_with_carving(csv_path, names, val_fraction)
         splits: Callable[[SampleTable], dict[str, np.ndarray]]
         splits = functools.partial(splits_from_column, names=tuple(names))
         rule = f"split column of {csv_path.name}: {', '.join(names)}"
@@ -180,17 +181,18 @@ def splits_by_fraction(
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def _refuse_own_val_with_carving(csv_path: Path, names: list[str], val_fraction: float) -> None:
+def _refuse_train_full_with_carving(csv_path: Path, names: list[str], val_fraction: float) -> None:
     if val_fraction <= 0:
         return
     for name in names:
         if name == "train" or name.endswith("_train"):
-            for own in (name[: -len("train")] + "val", name + "_full"):
-                if own in names:
-                    raise ConfigError(
-                        f"{csv_path} defines split {own!r}, and the runner would carve another from {name!r}",
-                        hint="pass --val-fraction 0 to keep the CSV's own validation split",
-                    )
+            own_val, own_full = name[: -len("train")] + "val", name + "_full"
+            if own_full in names and own_val not in names:
+                raise ConfigError(
+                    f"{csv_path} defines split {own_full!r}, and carving a validation split from {name!r} "
+                    "would replace it",
+                    hint="pass --val-fraction 0, or give the CSV its own validation split",
+                )
 
 
 def _unlisted_files(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from skelact.data.sample import SkeletonSample
+from skelact.skeleton.layout import Layout
 
 
 class SkipItem(Exception):  # noqa: N818 - a signal, not an error: the item has no sample by design
@@ -37,7 +38,7 @@ class PrepareJob:
 
     items: Sequence[Any]
     parse: Callable[[Any], Sequence[SkeletonSample]]
-    layout: str
+    layout: str | Layout  # a registered name, or a Layout object (user layout files have no name)
     class_names: Sequence[str]
     splits: Callable[[SampleTable], Mapping[str, np.ndarray]]
     val_groups: str | None = "subject"

@@ -69,9 +69,12 @@ def run_job(
             if kind == "skip":
                 summary.skipped.append((job.describe(item), payload))
             elif kind == "bad":
+                message, hint = payload
                 if not skip_bad:
-                    raise FormatError(payload, hint="fix the file, or pass --skip-bad to list it and go on")
-                summary.bad.append((job.describe(item), payload))
+                    raise FormatError(
+                        message, hint=hint or "fix the file, or pass --skip-bad to list it and go on"
+                    )
+                summary.bad.append((job.describe(item), message))
             else:
                 for sample in payload:
                     if not sample.sample_id:
@@ -123,10 +126,10 @@ def _guarded_parse(parse: Callable[[Any], Sequence[SkeletonSample]], item: Any) 
         return "ok", list(parse(item))
     except SkipItem as reason:
         return "skip", str(reason)
-    except SkelactError as err:
-        return "bad", str(err)
+    except SkelactError as err:  # message and hint apart, so the hint is not repeated when re-raised
+        return "bad", (err.args[0] if err.args else str(err), err.hint)
     except (OSError, UnicodeDecodeError, ValueError) as err:  # unreadable input the reader did not anticipate
-        return "bad", f"{item}: cannot read ({type(err).__name__}: {err})"
+        return "bad", (f"{item}: cannot read ({type(err).__name__}: {err})", None)
 
 
 def _parse_all(job: PrepareJob, workers: int | None, progress: bool) -> Iterator[tuple[Any, tuple[str, Any]]]:
@@ -186,8 +189,9 @@ def _with_validation(
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Give each ``<p>_train`` (or ``train``) a ``<p>_val``; keep the official set as ``<p>_train_full``.
 
-    Validation is carved by `val_groups` (subjects) when every sample has that key and the training split
-    holds at least two groups; otherwise it is stratified by class, and the provenance says so.
+    A protocol whose source already has a ``<p>_val`` split keeps it as it is. Validation is carved by
+    `val_groups` (subjects) when every sample has that key and the training split holds at least two
+    groups; otherwise it is stratified by class, and the provenance says so.
     """
     if fraction == 0.0:
         return official, {"fraction": 0.0}
@@ -195,10 +199,13 @@ def _with_validation(
     info: dict[str, Any] = {"fraction": fraction, "seed": seed, "by": {}}
     groups = _group_column(table, val_groups)
     for name, indices in official.items():
-        if not (name == "train" or name.endswith("_train")) or indices.size == 0:
-            result.setdefault(name, indices)
-            continue
         prefix = name[: -len("train")]
+        is_train = name == "train" or name.endswith("_train")
+        if not is_train or indices.size == 0 or f"{prefix}val" in official:
+            result.setdefault(name, indices)
+            if is_train and f"{prefix}val" in official:
+                info["by"][name] = "source"  # the source defines its own validation split
+            continue
         use_groups = groups is not None and np.unique(groups[indices]).size >= 2
         train, val = carve_validation(
             indices, labels=table.labels, groups=groups if use_groups else None, fraction=fraction, seed=seed
