@@ -7,7 +7,11 @@ multinomial logistic regression on person 1's flattened, standardised coordinate
 also trains a small non-linear model on body-centred coordinates with simple augmentation, as evidence
 that the classes *are* separable from motion structure.
 
+With --store it reads a prepared synthetic store instead (e.g. the demo's, runs/demo/store) and trains on
+its ``train_full`` split and tests on its ``test`` split: the same held-out subjects as the demo's ST-GCN.
+
 Run: python benchmarks/synthetic_difficulty.py [--per-class 120] [--seed 0] [--dims 3] [--reference]
+     python benchmarks/synthetic_difficulty.py --store runs/demo/store
 Prints one JSON object.
 """
 
@@ -125,6 +129,24 @@ def reference_model(x_tr, y_tr, x_te, y_te, epochs: int, seed: int) -> dict:
         }
 
 
+class _StoreData(list):
+    """The store's train_full + test samples with the attributes `main` reads from a generated dataset."""
+
+    layout = "store"
+    labels: np.ndarray
+
+
+def _from_store(path: str) -> tuple[_StoreData, np.ndarray]:
+    from skelact.data.store import SkeletonStore
+
+    store = SkeletonStore(path)
+    train_idx, test_idx = store.splits["train_full"], store.splits["test"]
+    data = _StoreData(store[int(i)] for i in np.concatenate([train_idx, test_idx]))
+    data.layout = store.layout.name
+    data.labels = np.asarray([s.label for s in data], dtype=np.int64)
+    return data, np.arange(len(data)) < len(train_idx)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-class", type=int, default=120)
@@ -136,15 +158,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--reference", action="store_true", help="also train a small non-linear model")
     parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--store", help="a prepared synthetic store: use its train_full / test splits")
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
 
     start = time.perf_counter()
-    data = generate_dataset(args.per_class, seed=args.seed, dims=args.dims)
+    if args.store:
+        data, train = _from_store(args.store)
+    else:
+        data = generate_dataset(args.per_class, seed=args.seed, dims=args.dims)
+        train = data.subjects < args.train_subjects
     gen_seconds = time.perf_counter() - start
     x = features(data, args.frames)
     y = data.labels
-    train = data.subjects < args.train_subjects
     flat = x.reshape(len(x), -1)
     result = {
         "dataset": {

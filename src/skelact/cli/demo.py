@@ -11,12 +11,14 @@ from pathlib import Path
 CONFIGS = ("trainer/cpu.yaml", "data/synthetic3d.yaml", "model/stgcn.yaml", "recipes/demo.yaml")
 
 
-def run_demo(out: Path, per_class: int, configs_dir: Path, extra: list[str]) -> dict:
+def run_demo(out: Path, per_class: int, configs_dir: Path, extra: list[str], subjects: int = 40) -> dict:
     from skelact.cli.lightning import build_cli
     from skelact.data.prepare.synthetic import prepare_synthetic
 
     start = time.perf_counter()
-    store = prepare_synthetic(out / "store", per_class=per_class, seed=0, dims=3, overwrite=True)
+    store = prepare_synthetic(
+        out / "store", per_class=per_class, seed=0, dims=3, num_subjects=subjects, overwrite=True
+    )
     print(f"[demo] store written to {store} ({time.perf_counter() - start:.1f} s)")
     args = [arg for name in CONFIGS for arg in ("--config", str(configs_dir / name))]
     args += ["--data.store", str(store), "--trainer.default_root_dir", str(out / "runs"), *extra]
@@ -41,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="runs/demo", type=Path)
     parser.add_argument("--per-class", type=int, default=80)
+    parser.add_argument("--subjects", type=int, default=40, help="distinct synthetic people (default 40)")
     parser.add_argument("--configs", type=Path, default=Path(__file__).resolve().parents[3] / "configs")
     options, extra = parser.parse_known_args(argv)
-    summary = run_demo(options.out, options.per_class, options.configs, extra)
+    summary = run_demo(options.out, options.per_class, options.configs, extra, options.subjects)
     print()
     print(json.dumps(summary, indent=2))
     print(
