@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from skelact.data.formats.ntu_skeleton import ntu_meta_from_name
 from skelact.data.formats.pyskl_pickle import (
     KpfileReader,
     annotation_to_sample,
     decompress_pose,
     load_pyskl_pickle,
-    ntu_meta_from_name,
     pyskl_split_name,
     read_pyskl_pickle,
     sample_to_annotation,

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from skelact.data.formats.pyskl_pickle import ntu_meta_from_name
+from skelact.data.formats.ntu_skeleton import ntu_meta_from_name
 from skelact.data.formats.registry import register_format
 from skelact.data.formats.safe_pickle import load_pickle
 from skelact.data.prepare.job import SkipItem

@@ -108,6 +108,25 @@ def parse_ntu_name(name: str | os.PathLike[str], *, path: str | os.PathLike[str]
     return NtuName(**values)
 
 
+def ntu_meta_from_name(name: str | os.PathLike[str]) -> dict[str, int]:
+    """setup, view (camera), subject (performer), replication, action (1-based) of an NTU sample name.
+
+    For readers of other toolboxes' files whose sample ids may or may not be NTU names: returns {} when
+    `name` is not one (a ``.skeleton`` suffix is ignored), instead of raising like `parse_ntu_name`.
+    """
+    try:
+        parsed = parse_ntu_name(name)
+    except FormatError:
+        return {}
+    return {
+        "setup": parsed.setup,
+        "view": parsed.camera,
+        "subject": parsed.subject,
+        "replication": parsed.replication,
+        "action": parsed.action,
+    }
+
+
 @dataclass(frozen=True)
 class NtuBody:
     """One body tracking ID across the frames where it is listed."""

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from skelact.data.formats.ntu_skeleton import ntu_meta_from_name
 from skelact.data.formats.registry import register_format
 from skelact.data.formats.safe_pickle import load_pickle
 from skelact.data.prepare.job import SkipItem
@@ -49,25 +50,12 @@ from skelact.errors import ConfigError, FormatError
 
 MAX_PERSONS_COMPRESSED = 10  # PYSKL DecompressPose(max_person=10)
 FLOAT16_MAX = 65504.0
-NTU_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
 #: Contract meta keys copied between annotations and samples when they hold plain integers.
 META_INT_KEYS = ("subject", "view", "setup", "replication", "action", "repetition")
 _SHAPE_KEYS = ("img_shape", "original_shape")
 
 
 # ----------------------------------------------------------------------------------------------- names
-
-
-def ntu_meta_from_name(name: str) -> dict[str, int]:
-    """setup, view (camera), subject (performer), replication, action (1-based) from ``SsssCcccPpppRrrrAaaa``.
-
-    Returns {} when `name` is not an NTU sample name (a ``.skeleton`` suffix is ignored).
-    """
-    match = NTU_NAME.match(name.removesuffix(".skeleton"))
-    if match is None:
-        return {}
-    setup, view, subject, replication, action = (int(g) for g in match.groups())
-    return {"setup": setup, "view": view, "subject": subject, "replication": replication, "action": action}
 
 
 def store_split_name(pyskl_name: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from skelact.data.formats.agcn_npy import agcn_sample, load_agcn_labels, open_agcn_data, sample_name
-from skelact.data.formats.pyskl_pickle import ntu_meta_from_name
+from skelact.data.formats.ntu_skeleton import ntu_meta_from_name
 from skelact.data.prepare.job import PrepareJob, SampleTable
 from skelact.data.prepare.registry import register_preparer
 from skelact.data.prepare.source_options import (

@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from skelact.data.formats.ntu_skeleton import ntu_meta_from_name
 from skelact.data.formats.pyskl_pickle import (
     KpfileReader,
     PysklFile,
     annotation_to_sample,
     is_compressed,
     load_pyskl_pickle,
-    ntu_meta_from_name,
     store_split_name,
 )
 from skelact.data.prepare.job import PrepareJob, SampleTable
