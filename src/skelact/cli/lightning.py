@@ -12,6 +12,7 @@ from unittest import mock
 
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.utilities import rank_zero_info
 
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
@@ -38,6 +39,40 @@ class SkelactCLI(LightningCLI):
         parser.link_arguments("data.layout_spec", "model.layout", apply_on="instantiate")
         for name in LINKED_FROM_DATA:
             parser.link_arguments(f"data.{name}", f"model.{name}", apply_on="instantiate")
+        parser.add_argument(
+            "--lr_reference_batch",
+            type=int | None,
+            default=None,
+            help="Total batch size that model.lr is meant for. When set, lr is scaled linearly to the actual "
+            "total batch, data.batch_size x devices x num_nodes x accumulate_grad_batches (Goyal et al. "
+            "2017; PYSKL). Recipes set it; plain configs leave it off.",
+        )
+
+    def instantiate_classes(self) -> None:
+        super().instantiate_classes()
+        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        scale_lr_to_total_batch(self.model, self.datamodule, self.trainer, config.get("lr_reference_batch"))
+
+
+def scale_lr_to_total_batch(model: Any, datamodule: Any, trainer: Any, reference_batch: int | None) -> None:
+    """Rewrite `model.hparams.lr` for the run's total batch; the run's config.yaml keeps the recipe's values.
+
+    Every rank computes the same value from its own trainer, so DDP processes agree without communication.
+    """
+    if reference_batch is None:
+        return
+    if reference_batch < 1:
+        raise ConfigError(f"lr_reference_batch must be a positive batch size, got {reference_batch}")
+    batch, devices, nodes = datamodule.batch_size, trainer.num_devices, trainer.num_nodes
+    accumulate = trainer.accumulate_grad_batches
+    total = batch * devices * nodes * accumulate
+    base = model.hparams.lr
+    model.hparams.lr = base * total / reference_batch
+    rank_zero_info(
+        f"lr {base:g} is for a total batch of {reference_batch}; this run's total batch is {total} "
+        f"({batch} per device x {devices} device(s) x {nodes} node(s) x {accumulate} accumulated) "
+        f"-> lr {model.hparams.lr:g}"
+    )
 
 
 def default_callbacks() -> list[Any]:
