@@ -139,3 +139,41 @@ def test_class_name_count_must_match_score_columns():
             probs=np.zeros((2, 3), dtype=np.float32),
             class_names=("only one",),
         )
+
+
+def test_meta_round_trips_as_json(tmp_path: Path):
+    original = _scores()
+    original.meta = {"split": "val", "modality": "j,b", "selection": {"rule": "val_best", "epoch": 3}}
+    back = ScoreFile.read(original.write(tmp_path / "scores.npz"))
+    assert back.meta == {"split": "val", "modality": "j,b", "selection": {"rule": "val_best", "epoch": 3}}
+    with np.load(tmp_path / "scores.npz", allow_pickle=False) as data:  # no pickled object arrays
+        assert data["meta"].dtype.kind == "U"
+
+
+def test_files_without_meta_still_read(tmp_path: Path):
+    """Score files written before `meta` existed have no such array: they read with an empty meta."""
+    old = _scores()
+    path = tmp_path / "old.npz"
+    np.savez(
+        path,
+        version=np.int64(1),
+        sample_ids=old.sample_ids,
+        labels=old.labels,
+        logits=old.logits,
+        probs=old.probs,
+        class_names=np.asarray(old.class_names),
+    )
+    back = ScoreFile.read(path)
+    assert back.meta == {}
+    np.testing.assert_array_equal(back.logits, old.logits)
+
+
+def test_meta_that_is_not_an_object_is_a_format_error(tmp_path: Path):
+    path = _scores().write(tmp_path / "scores.npz")
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["meta"] = np.asarray("[1, 2]")
+    np.savez(path, **arrays)
+    with pytest.raises(FormatError, match="meta") as info:
+        ScoreFile.read(path)
+    assert info.value.path == str(path)

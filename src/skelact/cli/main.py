@@ -4,6 +4,7 @@
     skelact fit|validate|test --config FILE [--key value ...]      (LightningCLI)
     skelact predict --ckpt CKPT --input STORE_OR_FILE [--top-k 5]
     skelact info STORE
+    skelact ensemble SCORE_FILES... [--weights 2,2,1,1 | --preset pyskl|ctrgcn | --search-on val ...]
 
 Every error the user can fix is printed as one line with a hint and a non-zero exit; `--debug` anywhere on the
 command line shows the traceback instead.
@@ -66,6 +67,7 @@ def _dispatch(args: list[str]) -> int:
         "prepare": _lazy("skelact.cli.prepare", "run_prepare"),
         "predict": _lazy("skelact.cli.predict", "run_predict"),
         "info": _lazy("skelact.cli.info", "run_info"),
+        "ensemble": _lazy("skelact.cli.ensemble", "run_ensemble"),
     }
     if command not in commands:
         known = ", ".join([*LIGHTNING_COMMANDS, *commands])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from skelact.errors import FormatError
 
+# Version 1 files may lack `meta` (written before it existed); it is optional, so adding it kept the version.
 SCORE_FILE_VERSION = 1
 
 
@@ -24,6 +27,10 @@ class ScoreFile:
         logits: (N, K) clip-averaged logits.
         probs: (N, K) clip-averaged softmax probabilities (PYSKL's multi-clip rule).
         class_names: K names.
+        meta: what produced the scores, JSON-serialisable: `split`, `modality` (canonical, e.g. "j" or
+            "j,b"), `model`, `checkpoint`, `selection` (how the checkpoint was chosen), ... Ensembles use
+            `modality` to recognise streams and `split` to keep validation and test apart. Empty for files
+            written before it existed.
     """
 
     sample_ids: np.ndarray
@@ -31,6 +38,7 @@ class ScoreFile:
     logits: np.ndarray
     probs: np.ndarray
     class_names: tuple[str, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.sample_ids)
@@ -62,6 +70,8 @@ class ScoreFile:
                     logits=np.asarray(self.logits, dtype=np.float32),
                     probs=np.asarray(self.probs, dtype=np.float32),
                     class_names=np.asarray(self.class_names, dtype=str),
+                    # JSON in a 0-d string array: readable with allow_pickle=False, unlike an object array.
+                    meta=np.asarray(json.dumps(self.meta, sort_keys=True)),
                 )
             os.replace(tmp, path)
         except BaseException:
@@ -92,6 +102,7 @@ class ScoreFile:
                     logits=data["logits"],
                     probs=data["probs"],
                     class_names=tuple(str(c) for c in data["class_names"]),
+                    meta=_read_meta(data),
                 )
             except (KeyError, ValueError) as err:
                 raise FormatError(f"not a skelact score file: {err}", path=path) from None
@@ -99,3 +110,12 @@ class ScoreFile:
                 if err.path:
                     raise
                 raise FormatError(str(err), path=path) from None
+
+
+def _read_meta(data: np.lib.npyio.NpzFile) -> dict[str, Any]:
+    if "meta" not in data.files:
+        return {}
+    meta = json.loads(str(data["meta"]))
+    if not isinstance(meta, dict):
+        raise ValueError(f"meta must be a JSON object, got {type(meta).__name__}")
+    return meta
