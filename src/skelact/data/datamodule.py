@@ -9,7 +9,7 @@ from typing import Any, Literal
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips
 from skelact.data.store import SkeletonStore
@@ -57,25 +57,44 @@ class ClipDataset(Dataset):
         }
 
 
-class EpochSampler(Sampler):
+class EpochSampler(DistributedSampler):
     """Yields (position, epoch) pairs, shuffled per epoch from a seeded generator when `shuffle` is set.
 
     Lightning calls `set_epoch` on samplers that have it, so shuffling and augmentation change every epoch
-    but are reproducible.
+    but are reproducible. Under DDP each of `num_replicas` processes takes every `num_replicas`-th item of
+    the same epoch order, starting at its `rank`: disjoint shards that change with the epoch. The order is
+    padded by wrapping around to a multiple of `num_replicas`, so all ranks run the same number of steps and
+    gather equal-sized outputs (as torch's DistributedSampler does; score files drop the repeats by index).
+    Being a `DistributedSampler`, it is used as is by Lightning, which would otherwise wrap it in a sampler
+    that never forwards `set_epoch` (every epoch would then see epoch 0's shuffle and augmentation).
+    `num_replicas` and `rank` default to the initialised process group, else to one process.
     """
 
-    def __init__(self, length: int, *, shuffle: bool, seed: int = 0, repeat: int = 1) -> None:
+    def __init__(
+        self,
+        length: int,
+        *,
+        shuffle: bool,
+        seed: int = 0,
+        repeat: int = 1,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+    ) -> None:
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+        if num_replicas is None:
+            num_replicas = torch.distributed.get_world_size() if distributed else 1
+        if rank is None:
+            rank = torch.distributed.get_rank() if distributed else 0
+        if repeat < 1:
+            raise ConfigError(f"repeat must be at least 1, got {repeat}")
+        super().__init__(range(length), num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed)
         self.length = length
-        self.shuffle = shuffle
-        self.seed = seed
         self.repeat = repeat
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        self.total_size = -(-length * repeat // num_replicas) * num_replicas if length else 0
+        self.num_samples = self.total_size // num_replicas
 
     def __len__(self) -> int:
-        return self.length * self.repeat
+        return self.num_samples
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         order = np.tile(np.arange(self.length), self.repeat)
@@ -84,7 +103,9 @@ class EpochSampler(Sampler):
         if self.shuffle:
             shuffle = np.random.default_rng([self.seed, self.epoch]).permutation(len(order))
             order, pseudo_epoch = order[shuffle], pseudo_epoch[shuffle]
-        return iter(zip(order.tolist(), pseudo_epoch.tolist(), strict=True))
+        pad = np.arange(self.total_size - len(order)) % max(len(order), 1)
+        shard = np.concatenate([np.arange(len(order)), pad])[self.rank :: self.num_replicas]
+        return iter(zip(order[shard].tolist(), pseudo_epoch[shard].tolist(), strict=True))
 
 
 class SkeletonDataModule(L.LightningDataModule):
@@ -184,7 +205,11 @@ class SkeletonDataModule(L.LightningDataModule):
             self.store, self.store.split(split), self.spec, test_mode=not train, seed=self.seed
         )
         sampler = EpochSampler(
-            len(dataset), shuffle=train, seed=self.seed, repeat=self.repeat if train else 1
+            len(dataset),
+            shuffle=train,
+            seed=self.seed,
+            repeat=self.repeat if train else 1,
+            **self._distributed_sampler_kwargs(),
         )
         return DataLoader(
             dataset,
@@ -192,8 +217,14 @@ class SkeletonDataModule(L.LightningDataModule):
             sampler=sampler,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
-            drop_last=train and len(dataset) * sampler.repeat > self.batch_size,
+            drop_last=train and len(sampler) > self.batch_size,
         )
+
+    def _distributed_sampler_kwargs(self) -> dict[str, int]:
+        """The trainer's data-parallel world (processes and this one's rank); empty outside a trainer."""
+        trainer = getattr(self, "trainer", None)
+        kwargs = getattr(trainer, "distributed_sampler_kwargs", None) if trainer is not None else None
+        return {k: int(v) for k, v in (kwargs or {}).items() if k in ("num_replicas", "rank")}
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_split, train=True)
