@@ -10,12 +10,13 @@ import warnings
 from typing import Any
 from unittest import mock
 
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.callbacks import LearningRateMonitor, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
+from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_checkpoint
 from skelact.methods.supervised import SupervisedClassifier
 
 # "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml anyway.
@@ -26,6 +27,24 @@ LINKED_FROM_DATA = ("num_classes", "class_names", "num_channels", "num_coords", 
 
 
 class SkelactCLI(LightningCLI):
+    def __init__(self, *args: Any, report: str | None = None, **kwargs: Any) -> None:
+        self.report = report  # read by before_test / before_validate, which run inside super().__init__
+        super().__init__(*args, **kwargs)
+
+    def before_test(self) -> None:
+        self._resolve_checkpoint()
+
+    def before_validate(self) -> None:
+        self._resolve_checkpoint()
+
+    def _resolve_checkpoint(self) -> None:
+        """`--ckpt_path RUN_DIR [--report selected|last]` -> the checkpoint file (evaluation/selection.py)."""
+        config = self.config_init[self.subcommand]
+        resolved = resolve_checkpoint(config.get("ckpt_path"), self.report)
+        if resolved != config.get("ckpt_path"):
+            rank_zero_info(f"testing {resolved}")
+        config["ckpt_path"] = resolved
+
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Any:
         # Added here, not in the defaults, so `--trainer.enable_progress_bar false` stays valid.
         if (
@@ -76,18 +95,13 @@ def scale_lr_to_total_batch(model: Any, datamodule: Any, trainer: Any, reference
 
 
 def default_callbacks() -> list[Any]:
-    checkpoint = ModelCheckpoint(
-        monitor="val/top1",
-        mode="max",
-        save_last=True,
-        filename="best-{epoch:03d}",
-        auto_insert_metric_name=False,
-    )
-    return [checkpoint, LearningRateMonitor(logging_interval="epoch")]
+    # Monitor and file names follow the model's `select_on` (best on val by default).
+    return [SelectionCheckpoint(), LearningRateMonitor(logging_interval="epoch")]
 
 
 def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
     """Build the CLI; `run=False` returns it with model, data and trainer instantiated (used by the demo)."""
+    args, report = _pop_report(args)
     root = _find_root_dir(args)
     version = _next_version(root)  # both loggers write into one run directory
     trainer_defaults = {
@@ -120,6 +134,7 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
                 parser_kwargs={"exit_on_error": False},
                 args=args,
                 run=run,
+                report=report,
             )
     except argparse.ArgumentError as err:
         raise ConfigError(
@@ -129,6 +144,24 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
 
 def run_lightning(args: list[str]) -> None:
     build_cli(args)
+
+
+def _pop_report(args: list[str]) -> tuple[list[str], str | None]:
+    """Take `--report selected|last` (test and validate only) out of the arguments LightningCLI parses."""
+    rest, report = list(args), None
+    for i, arg in enumerate(rest):
+        if arg == "--report" or arg.startswith("--report="):
+            value = arg.split("=", 1)[1] if "=" in arg else (rest[i + 1] if i + 1 < len(rest) else "")
+            del rest[i : i + (1 if "=" in arg else 2)]
+            report = value
+            break
+    if report is None:
+        return rest, None
+    if not rest or rest[0] not in ("test", "validate"):
+        raise ConfigError("--report applies to `skelact test` and `skelact validate`")
+    if report not in REPORTS:
+        raise ConfigError(f"unknown --report {report!r}; choose one of {', '.join(REPORTS)}")
+    return rest, report
 
 
 def _find_root_dir(args: list[str]) -> str:

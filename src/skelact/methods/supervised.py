@@ -13,6 +13,7 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
@@ -22,6 +23,12 @@ from skelact.data.transforms.features import ModalityFeatures, parse_modality
 from skelact.errors import ConfigError
 from skelact.evaluation.report import write_report
 from skelact.evaluation.scores import ScoreFile
+from skelact.evaluation.selection import (
+    OPTIMISTIC_WARNING,
+    SELECTION_KEY,
+    check_select_on,
+    selection_result,
+)
 from skelact.methods.schedules import SCHEDULES, lr_factor
 from skelact.models.registry import create_model
 from skelact.skeleton.layout import get_layout
@@ -57,6 +64,9 @@ class SupervisedClassifier(L.LightningModule):
         augment_seed: seeds the augmentation draws of each step (with the step and the rank), so a resumed
             run sees exactly the augmentation the uninterrupted run would have seen.
         report_dir: where `test` writes scores and the report; defaults to `<log dir>/test`.
+        select_on: which epoch the run reports (`skelact.evaluation.selection`): "val" (best validation
+            top-1, the default), "last", or "test_optimistic" (evaluates the test split every epoch and keeps
+            the best test epoch, as CTR-GCN does; optimistic, warned about and recorded in the results).
     """
 
     def __init__(
@@ -83,9 +93,11 @@ class SupervisedClassifier(L.LightningModule):
         label_smoothing: float = 0.0,
         augment_seed: int = 0,
         report_dir: str | None = None,
+        select_on: Literal["val", "last", "test_optimistic"] = "val",
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        check_select_on(select_on)
         if schedule not in SCHEDULES:
             raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
         self.layout = get_layout(layout)
@@ -117,6 +129,8 @@ class SupervisedClassifier(L.LightningModule):
             }
         )
         self._test_outputs: list[dict[str, torch.Tensor]] = []
+        self._loaded_selection: dict[str, Any] | None = None
+        self._optimistic_loader: Any = None
 
     def forward(self, keypoint: torch.Tensor) -> torch.Tensor:
         return self.net(keypoint)
@@ -141,6 +155,43 @@ class SupervisedClassifier(L.LightningModule):
         RNG state, which Lightning checkpoints do not restore."""
         key = (self.hparams.augment_seed * 1_000_003 + self.global_rank) * 1_000_000_007 + self.global_step
         return torch.Generator().manual_seed(key % (2**63))
+
+    def on_fit_start(self) -> None:
+        self._optimistic_loader = None
+        if self.hparams.select_on == "test_optimistic":
+            rank_zero_warn(OPTIMISTIC_WARNING)
+
+    def on_train_epoch_end(self) -> None:
+        if self.hparams.select_on == "test_optimistic":
+            # Logged before ModelCheckpoint runs: Lightning calls monitoring callbacks after this hook.
+            self.log("test_optimistic/top1", self._test_split_top1(), prog_bar=True)
+
+    @torch.no_grad()
+    def _test_split_top1(self) -> torch.Tensor:
+        """Top-1 on the test split (clip-averaged softmax, as in `test`), for select_on=test_optimistic.
+
+        A plain loop rather than a second validation loader, so validation metrics and the default mode stay
+        untouched. Counts are summed over ranks: right whether or not the test loader is sharded.
+        """
+        if self._optimistic_loader is None:  # built once, so loader workers are not respawned every epoch
+            datamodule = self.trainer.datamodule
+            if datamodule is None:
+                raise ConfigError("select_on=test_optimistic needs a datamodule with a test split")
+            self._optimistic_loader = datamodule.test_dataloader()
+        was_training = self.training
+        self.eval()
+        correct = torch.zeros((), device=self.device)
+        total = torch.zeros((), device=self.device)
+        try:
+            for batch in self._optimistic_loader:
+                _, probs = self.clip_scores(batch["keypoint"].to(self.device))
+                correct += (probs.argmax(1) == batch["label"].to(self.device)).sum()
+                total += len(batch["label"])
+        finally:
+            self.train(was_training)
+        correct = self.trainer.strategy.reduce(correct, reduce_op="sum")
+        total = self.trainer.strategy.reduce(total, reduce_op="sum")
+        return correct / total.clamp_min(1)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         logits, probs = self.clip_scores(batch["keypoint"])
@@ -180,17 +231,36 @@ class SupervisedClassifier(L.LightningModule):
         ids = (
             datamodule.sample_ids(index[first]) if datamodule is not None else [str(i) for i in index[first]]
         )
+        run = self._test_run_record()
         scores = ScoreFile(
             sample_ids=np.asarray(ids),
             labels=gathered["label"].cpu().numpy()[first],
             logits=gathered["logits"].cpu().numpy()[first],
             probs=gathered["probs"].cpu().numpy()[first],
             class_names=tuple(self.class_names),
+            meta=run,
         )
         out = Path(self.hparams.report_dir or Path(self.trainer.log_dir or ".") / "test")
         scores.write(out / "scores.npz")
-        self.report = write_report(scores, out, extra={"checkpoint": getattr(self, "_tested_ckpt", None)})
+        self.report = write_report(scores, out, extra=run)
         self.report_dir = out
+
+    def _test_run_record(self) -> dict[str, Any]:
+        """What was tested: split, modality and model (ensembles match streams by them) and how the weights
+        were selected (`selection_result`)."""
+        ckpt_path = self.trainer.ckpt_path
+        record = self._loaded_selection if ckpt_path is not None else None
+        datamodule = self.trainer.datamodule
+        return {
+            "split": getattr(datamodule, "test_split", None),
+            "modality": ",".join(parse_modality(self.hparams.modality)),
+            "model": self.hparams.model,
+            "skelact_version": skelact.__version__,
+            **selection_result(record, None if ckpt_path is None else str(ckpt_path)),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._loaded_selection = checkpoint.get(SELECTION_KEY)
 
     def configure_optimizers(self) -> dict[str, Any]:
         hp = self.hparams
@@ -238,4 +308,5 @@ class SupervisedClassifier(L.LightningModule):
             "num_persons": self.hparams.num_persons,
             "class_names": list(self.class_names),
             "data": datamodule.pipeline() if datamodule is not None else None,
+            "select_on": self.hparams.select_on,
         }
