@@ -17,7 +17,7 @@ from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.evaluation.scores import ScoreFile
 from skelact.evaluation.selection import SELECTION_KEY, resolve_checkpoint, selection_result
-from skelact.methods.supervised import SupervisedClassifier
+from skelact.methods.supervised import SupervisedClassifier, mean_over_unique
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 # conftest.py's TINY_TRAINING (conftest is not importable under --import-mode=importlib).
@@ -154,6 +154,13 @@ def test_per_epoch_test_accuracy_equals_skelact_test(synthetic_store_3d: Path, t
     reported = trainer.test(model, datamodule=data, verbose=False)[0]["test/top1"]
     assert float(model._test_split_top1()) == pytest.approx(reported)
     assert model.report["selection"] == "in_memory" and model.report["checkpoint"] is None
+
+
+def test_gathered_hits_count_each_sample_once() -> None:
+    """Two ranks' shards of 5 samples, padded to 3 each with a repeat of sample 0 (as EpochSampler pads)."""
+    hit = torch.tensor([1, 0, 1, 0, 1, 1])  # rank 0: samples 0, 2, 4; rank 1: samples 1, 3, 0 (padding)
+    index = torch.tensor([0, 2, 4, 1, 3, 0])
+    assert float(mean_over_unique(hit, index)) == pytest.approx(3 / 5)
 
 
 def test_without_a_validation_split_the_last_epoch_is_kept(synthetic_store_3d: Path, tmp_path: Path) -> None:

@@ -49,6 +49,12 @@ class InputModel(nn.Module):
         return self.backbone(self.features(keypoint))
 
 
+def mean_over_unique(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Mean of `values` counting each sample index once (distributed samplers pad shards with repeats)."""
+    _, first = np.unique(index.cpu().numpy(), return_index=True)
+    return values[torch.from_numpy(first).to(values.device)].float().mean()
+
+
 class SupervisedClassifier(L.LightningModule):
     """Cross-entropy training of any registered backbone.
 
@@ -171,7 +177,8 @@ class SupervisedClassifier(L.LightningModule):
         """Top-1 on the test split (clip-averaged softmax, as in `test`), for select_on=test_optimistic.
 
         A plain loop rather than a second validation loader, so validation metrics and the default mode stay
-        untouched. Counts are summed over ranks: right whether or not the test loader is sharded.
+        untouched. Under DDP each rank scores its shard; hits are gathered and the sampler's padding repeats
+        dropped by sample index, so the value is exactly the top-1 that `test` reports.
         """
         if self._optimistic_loader is None:  # built once, so loader workers are not respawned every epoch
             datamodule = self.trainer.datamodule
@@ -180,18 +187,18 @@ class SupervisedClassifier(L.LightningModule):
             self._optimistic_loader = datamodule.test_dataloader()
         was_training = self.training
         self.eval()
-        correct = torch.zeros((), device=self.device)
-        total = torch.zeros((), device=self.device)
+        hits, indices = [], []
         try:
             for batch in self._optimistic_loader:
                 _, probs = self.clip_scores(batch["keypoint"].to(self.device))
-                correct += (probs.argmax(1) == batch["label"].to(self.device)).sum()
-                total += len(batch["label"])
+                hits.append((probs.argmax(1) == batch["label"].to(self.device)).long())
+                indices.append(batch["index"].to(self.device))
         finally:
             self.train(was_training)
-        correct = self.trainer.strategy.reduce(correct, reduce_op="sum")
-        total = self.trainer.strategy.reduce(total, reduce_op="sum")
-        return correct / total.clamp_min(1)
+        hit, index = torch.cat(hits), torch.cat(indices)
+        if self.trainer.world_size > 1:
+            hit, index = self.all_gather(hit).flatten(), self.all_gather(index).flatten()
+        return mean_over_unique(hit, index)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         logits, probs = self.clip_scores(batch["keypoint"])
