@@ -18,6 +18,7 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+import pytest
 import torch
 
 from skelact.data.datamodule import EpochSampler, SkeletonDataModule
@@ -27,7 +28,7 @@ from skelact.methods.supervised import SupervisedClassifier
 EPOCHS, STEPS, BATCH = 2, 2, 4
 
 
-def make(store: str, report_dir: Path) -> tuple[SupervisedClassifier, SkeletonDataModule]:
+def make(store: str, report_dir: Path | None) -> tuple[SupervisedClassifier, SkeletonDataModule]:
     data = SkeletonDataModule(store, clip_len=12, batch_size=BATCH, normalize="center_align")
     model = SupervisedClassifier(
         model_args={"base_channels": 8},
@@ -38,7 +39,7 @@ def make(store: str, report_dir: Path) -> tuple[SupervisedClassifier, SkeletonDa
         num_persons=data.num_persons,
         class_names=data.class_names,
         augment={"rotate": 0.1},
-        report_dir=str(report_dir),
+        report_dir=None if report_dir is None else str(report_dir),
     )
     return model, data
 
@@ -85,10 +86,16 @@ class Recorder(L.Callback):
         self._add("test", batch)
 
 
-def run_ranks(store: str, out: Path) -> None:
+def run_ranks(store: str, out: Path, mode: str) -> None:
     """The body of each DDP process (rank 0 is the launched script, rank 1 its re-run by Lightning)."""
     torch.set_num_threads(1)
     L.seed_everything(0)
+    if mode == "default_report_dir":  # `skelact test` without report_dir: scores go to <log dir>/test
+        model, data = make(store, None)
+        tester = trainer(2, default_root_dir=out)
+        tester.test(model, datamodule=data)
+        (out / f"rank{tester.global_rank}.json").write_text("{}")
+        return
     model, data = make(store, out / "test")
     recorder = Recorder()
     fit = trainer(2, callbacks=[recorder])
@@ -113,7 +120,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_two_process_ddp(synthetic_store_3d: Path, tmp_path: Path) -> None:
+def launch(store: Path, out: Path, mode: str, timeout: float) -> subprocess.CompletedProcess:
+    """Run this file as a DDP script with 2 CPU processes on a free local port."""
     env = {
         **os.environ,
         "MASTER_ADDR": "127.0.0.1",
@@ -123,8 +131,12 @@ def test_two_process_ddp(synthetic_store_3d: Path, tmp_path: Path) -> None:
     }
     for key in ("LOCAL_RANK", "NODE_RANK", "WORLD_SIZE", "RANK", "SLURM_JOB_ID", "SLURM_NTASKS"):
         env.pop(key, None)  # a surrounding launcher or cluster job must not leak into the test's world
-    command = [sys.executable, __file__, str(synthetic_store_3d), str(tmp_path)]
-    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, __file__, str(store), str(out), mode]
+    return subprocess.run(command, env=env, cwd=out, capture_output=True, text=True, timeout=timeout)
+
+
+def test_two_process_ddp(synthetic_store_3d: Path, tmp_path: Path) -> None:
+    done = launch(synthetic_store_3d, tmp_path, "fit_test", timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [r["world_size"] for r in ranks] == [2, 2]
@@ -170,5 +182,18 @@ def test_two_process_ddp(synthetic_store_3d: Path, tmp_path: Path) -> None:
     np.testing.assert_allclose(ddp_scores.probs, reference.probs[rows], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="SupervisedClassifier.on_test_epoch_end reads trainer.log_dir, a collective under DDP, on "
+    "rank 0 only (after `if not is_global_zero: return`), so rank 0 waits for a broadcast that rank 1 never "
+    "joins; fix: compute the report directory on every rank before that return",
+)
+def test_ddp_test_with_the_default_report_dir(synthetic_store_3d: Path, tmp_path: Path) -> None:
+    done = launch(synthetic_store_3d, tmp_path, "default_report_dir", timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    scores = ScoreFile.read(tmp_path / "test" / "scores.npz")
+    assert len(scores.sample_ids) == len(SkeletonDataModule(str(synthetic_store_3d)).store.split("test"))
+
+
 if __name__ == "__main__":
-    run_ranks(sys.argv[1], Path(sys.argv[2]))
+    run_ranks(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
