@@ -198,3 +198,58 @@ def test_search_prints_the_chosen_weights(capsys: pytest.CaptureFixture[str], tm
     )
     assert code == 0
     assert "(searched on validation scores)" in out and "test labels were not used" in out
+
+
+def test_end_to_end_on_score_files_written_by_skelact_test(
+    capsys: pytest.CaptureFixture[str], trained_run: dict[str, Path], tmp_path: Path
+) -> None:
+    """Joint stream from the shared tiny run, bone stream trained here; test and val scores of both."""
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    tiny = [
+        "--config", str(configs / "trainer" / "cpu.yaml"),
+        "--config", str(configs / "data" / "synthetic3d.yaml"),
+        "--config", str(configs / "model" / "stgcn.yaml"),
+        "--model.model_args", '{"base_channels": 8}',
+        "--data.clip_len", "16",
+        "--data.batch_size", "16",
+        "--trainer.max_epochs", "1",
+        "--trainer.enable_progress_bar", "false",
+        "--data.store", str(trained_run["store"]),
+        "--trainer.default_root_dir", str(tmp_path),
+    ]  # fmt: skip
+    assert main(["fit", *tiny, "--model.modality", "b"]) == 0
+    bone_run = tmp_path / "version_0"
+    written = {}
+    for stream, run_dir, modality in (("j", trained_run["run_dir"], "j"), ("b", bone_run, "b")):
+        for split in ("test", "val"):
+            out = tmp_path / f"{stream}_{split}"
+            args = [
+                *tiny,
+                "--model.modality",
+                modality,
+                "--data.test_split",
+                split,
+                "--model.report_dir",
+                str(out),
+            ]
+            assert main(["test", *args, "--ckpt_path", str(run_dir)]) == 0
+            written[stream, split] = out / "scores.npz"
+    capsys.readouterr()
+    assert ScoreFile.read(written["b", "val"]).meta["split"] == "val"
+
+    test_files = [str(written["b", "test"]), str(written["j", "test"])]
+    code, out, _ = run(capsys, "ensemble", *test_files, "--preset", "pyskl", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert [s["modality"] for s in result["streams"]] == ["b", "j"] and result["weights"] == [2.0, 2.0]
+    assert result["fused"]["top1"] == pytest.approx(fused_top1(list(map(Path, test_files)), [1, 1], "probs"))
+
+    val_files = [str(written["j", "val"]), str(written["b", "val"])]
+    code, out, _ = run(
+        capsys, "ensemble", *test_files, "--search-on", "val", "--val-scores", *val_files, "--json"
+    )
+    assert code == 0
+    search = json.loads(out)["search"]
+    assert search["val_files"] == val_files[::-1]  # matched to the test files' streams by modality
+    code, _, err = run(capsys, "ensemble", *test_files, "--search-on", "val", "--val-scores", *test_files)
+    assert code == 2 and "'test' split" in err
