@@ -64,8 +64,7 @@ NW_UCLA = {
     "lr_reference_batch": 16,
     "model.weight_decay": 1e-4,
     "model.milestones": [50],
-    # Interim until model.augment accepts per-axis bounds: then {"rotate": [1.0472, 1.0472, 0.0], ...}.
-    "model.augment": {"rotate": 1.0472, "scale": 0.5},
+    "model.augment": {"rotate": [1.0472, 1.0472, 0.0], "scale": 0.5},
     "data.sampling": "uniform",
     "data.clip_len": 52,
     "data.batch_size": 16,

@@ -18,7 +18,6 @@ from typing import Any
 
 import lightning as L
 import numpy as np
-import pytest
 import torch
 
 from skelact.data.datamodule import EpochSampler, SkeletonDataModule
@@ -182,12 +181,6 @@ def test_two_process_ddp(synthetic_store_3d: Path, tmp_path: Path) -> None:
     np.testing.assert_allclose(ddp_scores.probs, reference.probs[rows], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SupervisedClassifier.on_test_epoch_end reads trainer.log_dir, a collective under DDP, on "
-    "rank 0 only (after `if not is_global_zero: return`), so rank 0 waits for a broadcast that rank 1 never "
-    "joins; fix: compute the report directory on every rank before that return",
-)
 def test_ddp_test_with_the_default_report_dir(synthetic_store_3d: Path, tmp_path: Path) -> None:
     done = launch(synthetic_store_3d, tmp_path, "default_report_dir", timeout=120)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

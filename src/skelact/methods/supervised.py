@@ -86,7 +86,7 @@ class SupervisedClassifier(L.LightningModule):
         num_persons: int = 2,
         class_names: list[str] | None = None,
         modality: str = "j",
-        augment: dict[str, float] | None = None,
+        augment: dict[str, float | list[float]] | None = None,
         optimizer: Literal["sgd", "adamw"] = "sgd",
         lr: float = 0.1,
         momentum: float = 0.9,
@@ -230,6 +230,8 @@ class SupervisedClassifier(L.LightningModule):
             for key in self._test_outputs[0]
         }
         self._test_outputs.clear()
+        # trainer.log_dir is a collective call under DDP: every rank must ask, not only rank 0.
+        out = Path(self.hparams.report_dir or Path(self.trainer.log_dir or ".") / "test")
         if not self.trainer.is_global_zero:
             return
         index = gathered["index"].cpu().numpy()
@@ -247,7 +249,6 @@ class SupervisedClassifier(L.LightningModule):
             class_names=tuple(self.class_names),
             meta=run,
         )
-        out = Path(self.hparams.report_dir or Path(self.trainer.log_dir or ".") / "test")
         scores.write(out / "scores.npz")
         self.report = write_report(scores, out, extra=run)
         self.report_dir = out
