@@ -114,7 +114,7 @@ class SkeletonDataModule(L.LightningDataModule):
     Args:
         store: path of a store written by `skelact prepare`.
         train_split, val_split, test_split: split names inside the store. `val_split=None` disables
-            validation; model selection then falls back to the training loss.
+            validation; model selection then keeps the last epoch (with a warning).
         predict_split: split used by `predict` (defaults to the test split).
         clip_len, sampling, num_test_clips, normalize, max_persons, with_score, crop_ratio: see `ClipSpec`.
         batch_size: samples per batch (test batches hold `num_test_clips` clips per sample).
