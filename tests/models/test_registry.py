@@ -48,7 +48,8 @@ def test_unknown_layout_is_a_layout_error():
 
 def test_model_options():
     assert model_options("stgcn") == [
-        "adaptive", "base_channels", "data_bn", "dropout", "graph_strategy", "head_dropout",
+        "adaptive", "base_channels", "data_bn", "dropout", "graph_convention", "graph_strategy",
+        "graph_variant", "head_dropout",
     ]  # fmt: skip
 
 

@@ -176,3 +176,28 @@ def test_mediapipe33_order_and_centre() -> None:
     # The centre is a joint of smallest eccentricity.
     eccentricity = hop_distance(layout, 33).max(axis=1)
     assert eccentricity[layout.center] == eccentricity.min() == 5
+
+
+def test_pyskl_graph_variant_of_ntu25() -> None:
+    """PYSKL's NTU graph hangs hand tip and thumb on the hand; ntu25's own edges and bones stay CTR-GCN's
+    (tip -> thumb -> hand)."""
+    from skelact.errors import LayoutError
+    from skelact.skeleton.layouts import graph_variant
+
+    ntu = get_layout("ntu25")
+    pyskl = graph_variant("ntu25", "pyskl")
+    assert pyskl.name == "ntu25:pyskl" and pyskl.parents == ntu.parents and pyskl.center == ntu.center
+
+    def named(layout):
+        return {frozenset(layout.joint_names[j] for j in e) for e in layout.edges}
+
+    side = ("left", "right")
+    assert named(ntu) - named(pyskl) == {frozenset({f"{s}_hand_tip", f"{s}_thumb"}) for s in side}
+    assert named(pyskl) - named(ntu) == {frozenset({f"{s}_hand_tip", f"{s}_hand"}) for s in side}
+    assert np.all(np.isfinite(hop_distance(pyskl, 25)))
+    assert get_layout("ntu25").edges == ntu.edges  # the registered layout is untouched
+    # A layout whose PYSKL graph is its own comes back unchanged; None asks for no variant.
+    assert graph_variant("kinect20", "pyskl") == get_layout("kinect20")
+    assert graph_variant(ntu, None) is ntu
+    with pytest.raises(LayoutError, match="unknown graph variant 'mmaction'"):
+        graph_variant("ntu25", "mmaction")

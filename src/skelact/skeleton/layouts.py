@@ -4,7 +4,10 @@ from."""
 
 from __future__ import annotations
 
-from skelact.skeleton.layout import Layout, register_layout
+import dataclasses
+
+from skelact.errors import LayoutError
+from skelact.skeleton.layout import Layout, get_layout, register_layout
 
 
 def _edges_from_parents(parents: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
@@ -276,3 +279,41 @@ def mediapipe33() -> Layout:
         shoulders=(11, 12),
         description="MediaPipe Pose, 33 landmarks; bone tree our choice (nose root)",
     )
+
+
+# PYSKL `Graph(layout='nturgb+d')` (pyskl/utils/graph.py; specs/brl.md section 2), 1-based (child,
+# parent): the spine, arms and legs as ntu25, but both hand tip and thumb hang on the hand ((22, 8),
+# (23, 8), (24, 12), (25, 12)) where CTR-GCN chains tip -> thumb -> hand.
+_PYSKL_NTU_INWARD = (
+    (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9), (11, 10), (12, 11),
+    (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18), (20, 19), (22, 8), (23, 8), (24, 12),
+    (25, 12),
+)  # fmt: skip
+
+# Graph variants: the edge sets other codebases use for a built-in skeleton where they differ from the
+# layout's own graph. A model asks for one by name (`graph_variant`); the layout's edges and bones stay as
+# they are. Only differences are listed: PYSKL's coco, openpose and NW-UCLA graphs equal coco17, openpose18
+# and kinect20's edges.
+GRAPH_VARIANTS: dict[str, dict[str, tuple[tuple[int, int], ...]]] = {
+    "pyskl": {"ntu25": tuple((i - 1, j - 1) for i, j in _PYSKL_NTU_INWARD)},
+}
+
+
+def graph_variant(layout: str | Layout, variant: str | None) -> Layout:
+    """The layout with the graph edges of `variant` (e.g. ``"pyskl"``); None gives the layout unchanged.
+
+    A known variant that lists nothing for this layout means that codebase uses the layout's own graph, so
+    the layout comes back unchanged too. The copy is named ``"<layout>:<variant>"``; joints, bones, centre
+    and parts are the layout's.
+    """
+    layout = get_layout(layout)
+    if variant is None:
+        return layout
+    if variant not in GRAPH_VARIANTS:
+        raise LayoutError(
+            f"unknown graph variant {variant!r}", hint=f"known variants: {', '.join(sorted(GRAPH_VARIANTS))}"
+        )
+    edges = GRAPH_VARIANTS[variant].get(layout.name)
+    if edges is None:
+        return layout
+    return dataclasses.replace(layout, name=f"{layout.name}:{variant}", edges=edges)

@@ -146,3 +146,42 @@ def test_tiny_model_learns_separable_toy_problem():
     assert losses[-1] < 0.25 * losses[0]
     # Training-mode predictions: 20 steps are too few for BatchNorm's running statistics to settle.
     assert torch.equal(logits.argmax(1), labels)
+
+
+@pytest.mark.parametrize("convention", ["ctrgcn", "pyskl"])
+def test_equals_literal_formulation(literal, convention):
+    """Same weights -> same logits and gradients as a literal PYSKL-style ST-GCN (loop over subsets,
+    einsum per subset) given the graph in PYSKL's orientation."""
+    from skelact.models.backbones.stgcn import convert_pyskl_state_dict
+
+    torch.manual_seed(0)
+    model = create_model(
+        "stgcn", layout="kinect20", in_channels=3, num_classes=10, num_persons=1, graph_convention=convention
+    )
+    A_pyskl = model.blocks[0].gcn.A.transpose(1, 2)
+    reference = literal.LiteralPysklSTGCN(A_pyskl, 10, 1, 3, "unit_tcn")
+    shape = (4, 1, 12, 20, 3)
+    literal.randomise(reference, calibrate=shape)
+    with torch.no_grad():
+        for name, p in reference.named_parameters():
+            if name.endswith(".PA"):  # edge importance away from ones, so it matters
+                p.copy_(1.0 + 0.3 * torch.randn(p.shape))
+    model.load_state_dict(convert_pyskl_state_dict(reference.state_dict()), strict=True)
+    x = torch.randn(shape)
+    reference.eval(), model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference(x), atol=1e-5, rtol=1e-5)
+    reference.train(), model.train()
+    torch.testing.assert_close(model(x), reference(x), atol=1e-5, rtol=1e-5)
+    literal.assert_gradients_match(reference, model, convert_pyskl_state_dict, x)
+
+
+def test_graph_convention_transposes_the_adjacency():
+    ctr = STGCN("ntu25", 3, 4, base_channels=4)
+    pyskl = STGCN("ntu25", 3, 4, base_channels=4, graph_convention="pyskl", graph_variant="pyskl")
+    assert not torch.equal(ctr.blocks[0].gcn.A, ctr.blocks[0].gcn.A.transpose(1, 2))
+    same_edges = STGCN("ntu25", 3, 4, base_channels=4, graph_convention="pyskl")
+    torch.testing.assert_close(same_edges.blocks[0].gcn.A, ctr.blocks[0].gcn.A.transpose(1, 2))
+    assert pyskl.blocks[0].gcn.A.shape == (3, 25, 25)
+    with pytest.raises(ConfigError, match="unknown graph convention 'mine'"):
+        STGCN("ntu25", 3, 4, base_channels=4, graph_convention="mine")

@@ -2,23 +2,26 @@
 
 Input (N, M, T, V, C) -> data BatchNorm -> persons folded into the batch -> 10 blocks
 (GraphConv -> TemporalConv 9x1 + residual -> ReLU) -> mean over space-time and persons -> linear head.
+The shared parts (input checks, data BN, pooling, head) are in `base.GraphBackbone`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
-from skelact.errors import ConfigError, FormatError, LayoutError
-from skelact.models.heads import ClassificationHead
+from skelact.errors import ConfigError
+from skelact.models.backbones.base import DataBN, GraphBackbone
 from skelact.models.layers import GraphConv, TemporalConv
 from skelact.models.layers.graph_conv import Adaptive
 from skelact.models.registry import register_model
-from skelact.skeleton import Layout, get_layout
+from skelact.skeleton import Layout
 from skelact.skeleton.graph import build_adjacency
+from skelact.skeleton.layouts import graph_variant
 
 # Stage plan of PYSKL's STGCN defaults: 10 stages; channels double and time halves at stages 5 and 8.
 NUM_STAGES = 10
@@ -26,7 +29,8 @@ INFLATE_STAGES = (5, 8)
 DOWN_STAGES = (5, 8)
 TEMPORAL_KERNEL = 9
 
-DataBN = bool | Literal["MVC", "VC"]
+GraphConvention = Literal["ctrgcn", "pyskl"]
+GRAPH_CONVENTIONS: tuple[GraphConvention, ...] = ("ctrgcn", "pyskl")
 # (in_channels, out_channels, stride, dropout) -> module mapping (N*M, in, T, V) -> (N*M, out, T/stride, V)
 TemporalFactory = Callable[[int, int, int, float], nn.Module]
 
@@ -76,16 +80,32 @@ class STGCNBlock(nn.Module):
         return self.relu(y)
 
 
-class STGCN(nn.Module):
-    """ST-GCN backbone + classification head; the timm-like contract shared by every skelact backbone.
+def model_graph(
+    layout: Layout,
+    strategy: str = "spatial",
+    variant: str | None = None,
+    convention: GraphConvention = "ctrgcn",
+) -> Tensor:
+    """(K, V, V) adjacency in skelact's convention (``A[k, i, j]``: message j -> i) for a model.
 
-    `forward(x)` maps (N, M, T, V, C) to logits (N, num_classes); `forward_features` gives the pooled
-    (N, num_features) embedding (mean over persons, frames and joints, as PYSKL's GCNHead pools);
-    `forward_head` maps it to logits. Absent (all-zero) persons count in that mean, as in PYSKL.
-    ST-GCN++-style variants reuse this class through `adaptive`, `gcn_with_residual` and `temporal`.
+    `variant` picks another codebase's edge set for the layout (`skelact.skeleton.layouts.graph_variant`).
+    `convention` says how that codebase contracts its matrices: CTR-GCN sums ``A[i, j] x[j]`` into joint i
+    (skelact's convention); ST-GCN and PYSKL build the same matrices but sum ``A[j, i] x[j]`` (einsum
+    ``'nkctv,kvw->nctw'``), so their graph is our matrix transposed: with column normalisation each joint
+    then averages what it receives instead of each sender splitting what it sends.
+    """
+    if convention not in GRAPH_CONVENTIONS:
+        raise ConfigError(f"unknown graph convention {convention!r}", hint="'ctrgcn' or 'pyskl'")
+    A = torch.from_numpy(build_adjacency(graph_variant(layout, variant), strategy=strategy))
+    return A.transpose(1, 2).contiguous() if convention == "pyskl" else A
 
-    `data_bn`: True or "MVC" normalises each (person, joint, coordinate) channel separately (original ST-GCN;
-    ties the model to `num_persons`); "VC" shares statistics across persons (PYSKL's default); False: none.
+
+class STGCN(GraphBackbone):
+    """ST-GCN backbone + classification head (`GraphBackbone` gives the shared contract).
+
+    Input (N, M, T, V, C) -> data BN -> 10 blocks (GraphConv -> temporal unit + residual -> ReLU) -> mean
+    over frames, joints and persons -> linear head. ST-GCN++-style variants reuse this class through
+    `adaptive`, `gcn_with_residual`, `temporal`, `graph_variant` and `graph_convention` (`model_graph`).
     """
 
     def __init__(
@@ -102,90 +122,20 @@ class STGCN(nn.Module):
         head_dropout: float = 0.0,
         gcn_with_residual: bool = False,
         temporal: TemporalFactory = _default_temporal,
+        graph_variant: str | None = None,
+        graph_convention: GraphConvention = "ctrgcn",
     ) -> None:
-        super().__init__()
-        self.layout = get_layout(layout)
-        self.in_channels = in_channels
-        self.num_persons = num_persons
-        num_joints = self.layout.num_joints
-        A = torch.from_numpy(build_adjacency(self.layout, strategy=graph_strategy))
-
-        bn_mode = "MVC" if data_bn is True else data_bn
-        if bn_mode == "MVC":
-            self.data_bn: nn.Module = nn.BatchNorm1d(num_persons * num_joints * in_channels)
-        elif bn_mode == "VC":
-            self.data_bn = nn.BatchNorm1d(num_joints * in_channels)
-        elif bn_mode is False:
-            self.data_bn = nn.Identity()
-        else:
-            raise ConfigError(f"STGCN: data_bn must be True, False, 'MVC' or 'VC', got {data_bn!r}")
-        self.data_bn_mode: str | None = bn_mode or None
-
-        block_args = dict(adaptive=adaptive, gcn_with_residual=gcn_with_residual, dropout=dropout)
-        # The first block has no residual (ST-GCN, PYSKL).
+        super().__init__(layout, in_channels, num_persons, data_bn)
+        A = model_graph(self.layout, graph_strategy, graph_variant, graph_convention)
+        block_args = dict(adaptive=adaptive, gcn_with_residual=gcn_with_residual, temporal=temporal)
+        # The first block has no residual and no temporal dropout (PYSKL pops its tcn_dropout).
         plan = stage_plan(base_channels)
-        blocks = [STGCNBlock(in_channels, base_channels, A, 1, False, temporal=temporal, **block_args)]
+        blocks = [STGCNBlock(in_channels, base_channels, A, 1, False, dropout=0.0, **block_args)]
         blocks += [
-            STGCNBlock(c_in, c_out, A, stride, temporal=temporal, **block_args)
-            for c_in, c_out, stride in plan
+            STGCNBlock(c_in, c_out, A, stride, dropout=dropout, **block_args) for c_in, c_out, stride in plan
         ]
         self.blocks = nn.Sequential(*blocks)
-        self.num_features = plan[-1][1]
-        self.head = ClassificationHead(self.num_features, num_classes, head_dropout)
-
-    @property
-    def num_classes(self) -> int:
-        return self.head.num_classes
-
-    def reset_classifier(self, num_classes: int, dropout: float = 0.0) -> None:
-        """Replace the head (fine-tuning, linear probing) and keep the trunk."""
-        self.head = ClassificationHead(self.num_features, num_classes, dropout)
-
-    def _check_input(self, x: Tensor) -> None:
-        if x.ndim != 5:
-            raise FormatError(f"expected a batch (N, M, T, V, C), got shape {tuple(x.shape)}", where="STGCN")
-        _, m, _, v, c = x.shape
-        if v != self.layout.num_joints:
-            raise LayoutError(
-                f"STGCN built for layout {self.layout.name!r} with {self.layout.num_joints} joints "
-                f"got {v} joints (input shape {tuple(x.shape)})"
-            )
-        if c != self.in_channels:
-            raise FormatError(
-                f"expected {self.in_channels} channels, got shape {tuple(x.shape)}", where="STGCN"
-            )
-        if self.data_bn_mode == "MVC" and m != self.num_persons:
-            raise FormatError(
-                f"expected {self.num_persons} persons (data_bn='MVC'), got shape {tuple(x.shape)}",
-                where="STGCN",
-                hint="pad or crop persons to num_persons, or build the model with data_bn='VC'",
-            )
-
-    def _fold_persons(self, x: Tensor) -> Tensor:
-        """(N, M, T, V, C) -> data BN -> (N*M, C, T, V): persons join the batch once, here.
-
-        The result is contiguous (N, C, T, V). Channels-last memory would make this fold free, but on 2 CPU
-        cores the whole model was not clearly faster that way (within measurement noise, at most ~10 %), and
-        every later layer would have to avoid `.view`; the input is small (C = 3), so two copies cost little.
-        """
-        n, m, t, v, c = x.shape
-        if self.data_bn_mode is None:
-            return x.permute(0, 1, 4, 2, 3).reshape(n * m, c, t, v)
-        groups = n if self.data_bn_mode == "MVC" else n * m
-        x = self.data_bn(x.permute(0, 1, 3, 4, 2).reshape(groups, -1, t))  # channels ordered (M,) V, C
-        return x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
-
-    def forward_features(self, x: Tensor) -> Tensor:
-        self._check_input(x)
-        n, m = x.shape[:2]
-        y = self.blocks(self._fold_persons(x))
-        return y.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        return self.head(features)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))
+        self._build_head(plan[-1][1], num_classes, head_dropout)
 
 
 @register_model("stgcn")
@@ -201,8 +151,14 @@ def stgcn(
     dropout: float = 0.0,
     data_bn: DataBN = True,
     head_dropout: float = 0.0,
+    graph_variant: str | None = None,
+    graph_convention: GraphConvention = "ctrgcn",
 ) -> STGCN:
     """ST-GCN with PYSKL's default options (spatial partition, edge importance, 10 blocks of 64-128-256).
+
+    The defaults keep skelact's first ST-GCN exactly: the layout's own graph (CTR-GCN's for ntu25)
+    contracted in CTR-GCN's convention. PYSKL's ST-GCN exactly is ``graph_variant="pyskl",
+    graph_convention="pyskl", data_bn="VC"`` (see `model_graph`).
 
     Cost of one sample, 60 classes, measured with benchmarks/model_cost.py (torch 2.13):
 
@@ -224,4 +180,67 @@ def stgcn(
         dropout=dropout,
         data_bn=data_bn,
         head_dropout=head_dropout,
+        graph_variant=graph_variant,
+        graph_convention=graph_convention,
     )
+
+
+# --------------------------------------------------------------------------------- PYSKL checkpoints
+
+_BN_FIELDS = ("weight", "bias", "running_mean", "running_var")
+
+
+def convert_pyskl_state_dict(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Map a PYSKL ST-GCN / ST-GCN++ state dict onto `STGCN` / `STGCNPP` names.
+
+    PYSKL keys: ``backbone.gcn.<i>.gcn.{A,PA,conv,bn,down}``, ``backbone.gcn.<i>.tcn...`` (unit_tcn or
+    mstcn branches), ``backbone.gcn.<i>.residual``, ``backbone.data_bn``, ``cls_head.fc_cls`` (``fc`` is
+    accepted too). PYSKL contracts its graph over the first joint index, so ``A`` and ``PA`` are transposed
+    into skelact's convention whatever `graph_convention` the receiving model was built with. mstcn's
+    per-branch 1x1 convs and BNs are concatenated in branch order (BN ``num_batches_tracked`` from the
+    first branch). Raises ConfigError on keys it does not know.
+    """
+    sd = {k.removeprefix("module.").removeprefix("backbone."): v for k, v in state_dict.items()}
+    out: dict[str, Tensor] = {}
+    used: set[str] = set()
+
+    def take(key: str) -> Tensor:
+        used.add(key)
+        return sd[key]
+
+    for key in [k for k in sd if k.startswith("data_bn.")]:
+        out[key] = take(key)
+    for head in ("cls_head.fc_cls", "fc"):
+        if f"{head}.weight" in sd:
+            out["head.fc.weight"], out["head.fc.bias"] = take(f"{head}.weight"), take(f"{head}.bias")
+
+    blocks = sorted({int(m.group(1)) for k in sd if (m := re.match(r"gcn\.(\d+)\.", k))})
+    for i in blocks:
+        src, dst = f"gcn.{i}", f"blocks.{i}"
+        for key in [k for k in sd if k.startswith((f"{src}.gcn.", f"{src}.residual."))]:
+            value = take(key)
+            if key.endswith((".gcn.A", ".gcn.PA")):
+                value = value.transpose(-1, -2).contiguous()
+            out[dst + key[len(src) :]] = value
+        t = f"{src}.tcn"
+        if f"{t}.branches.0.0.weight" not in sd:  # unit_tcn: same names
+            for key in [k for k in sd if k.startswith(f"{t}.")]:
+                out[dst + key[len(src) :]] = take(key)
+            continue
+        num_branches = len({int(m.group(1)) for k in sd if (m := re.match(rf"{t}\.branches\.(\d+)\.", k))})
+        pre = range(num_branches - 1)  # the dilated branches and the max-pool branch
+        for field in ("weight", "bias"):
+            out[f"{dst}.tcn.pre.{field}"] = torch.cat([take(f"{t}.branches.{b}.0.{field}") for b in pre])
+            out[f"{dst}.tcn.pointwise.{field}"] = take(f"{t}.branches.{num_branches - 1}.{field}")
+            for b in range(num_branches - 2):
+                out[f"{dst}.tcn.temporal.{b}.{field}"] = take(f"{t}.branches.{b}.3.conv.{field}")
+        for field in _BN_FIELDS:
+            out[f"{dst}.tcn.pre_bn.{field}"] = torch.cat([take(f"{t}.branches.{b}.1.{field}") for b in pre])
+        out[f"{dst}.tcn.pre_bn.num_batches_tracked"] = take(f"{t}.branches.0.1.num_batches_tracked")
+        used.update(f"{t}.branches.{b}.1.num_batches_tracked" for b in pre)
+        for key in [k for k in sd if k.startswith((f"{t}.transform.", f"{t}.bn."))]:
+            out[dst + key[len(src) :]] = take(key)
+
+    if unknown := sorted(set(sd) - used):
+        raise ConfigError(f"PYSKL state dict has keys this converter does not know: {unknown[:5]}")
+    return out
