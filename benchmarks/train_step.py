@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import importlib.util
 import json
 import os
@@ -46,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skelact.methods.speed import tune_allocator
 from skelact.models import create_model
 from skelact.models.backbones.ctrgcn import convert_official_state_dict
 from skelact.models.backbones.stgcn import convert_pyskl_state_dict
@@ -62,20 +62,6 @@ REFERENCE_CTRGCN = {
     "3x64x25x2": {"train": 3.6, "infer": 14.0},
 }
 VARIANTS = ("fp32", "bf16", "compile", "literal")
-
-# glibc mallopt parameters (malloc.h)
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-
-
-def tune_allocator() -> bool:
-    """Keep freed memory in the process (glibc): 1 GiB mmap and trim thresholds. False if not glibc."""
-    if sys.platform != "linux":
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
-    except (OSError, AttributeError):
-        return False
 
 
 def load_literal() -> ModuleType:

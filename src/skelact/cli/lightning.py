@@ -17,6 +17,8 @@ from lightning.pytorch.utilities import rank_zero_info
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_checkpoint
+from skelact.methods.epoch_timer import EpochTimer
+from skelact.methods.speed import auto_precision, tune_allocator
 from skelact.methods.supervised import SupervisedClassifier
 
 # "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml anyway.
@@ -52,6 +54,9 @@ class SkelactCLI(LightningCLI):
             and os.environ.get("SKELACT_PLAIN_PROGRESS") is None
         ):
             callbacks = [*callbacks, RichProgressBar()]
+        if config.get("precision") is None:  # not set by any config or flag: the machine's fastest
+            config["precision"] = auto_precision(config.get("accelerator"))
+            rank_zero_info(f"trainer.precision not set: using {config['precision']} (skelact.methods.speed)")
         return super()._instantiate_trainer(config, callbacks)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -96,7 +101,7 @@ def scale_lr_to_total_batch(model: Any, datamodule: Any, trainer: Any, reference
 
 def default_callbacks() -> list[Any]:
     # Monitor and file names follow the model's `select_on` (best on val by default).
-    return [SelectionCheckpoint(), LearningRateMonitor(logging_interval="epoch")]
+    return [SelectionCheckpoint(), LearningRateMonitor(logging_interval="epoch"), EpochTimer()]
 
 
 def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
@@ -143,6 +148,7 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
 
 
 def run_lightning(args: list[str]) -> None:
+    tune_allocator()
     build_cli(args)
 
 

@@ -73,6 +73,8 @@ class SupervisedClassifier(L.LightningModule):
         select_on: which epoch the run reports (`skelact.evaluation.selection`): "val" (best validation
             top-1, the default), "last", or "test_optimistic" (evaluates the test split every epoch and keeps
             the best test epoch, as CTR-GCN does; optimistic, warned about and recorded in the results).
+        compile: run the model through `torch.compile` (in place, so checkpoints keep their parameter
+            names). Off by default: it trains 0.58x as fast on the CPUs measured (skelact.methods.speed).
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class SupervisedClassifier(L.LightningModule):
         augment_seed: int = 0,
         report_dir: str | None = None,
         select_on: Literal["val", "last", "test_optimistic"] = "val",
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -137,6 +140,10 @@ class SupervisedClassifier(L.LightningModule):
         self._test_outputs: list[dict[str, torch.Tensor]] = []
         self._loaded_selection: dict[str, Any] | None = None
         self._optimistic_loader: Any = None
+
+    def configure_model(self) -> None:
+        if self.hparams.compile:
+            self.net.compile()  # nn.Module.compile: the state_dict keeps its keys (no "_orig_mod.")
 
     def forward(self, keypoint: torch.Tensor) -> torch.Tensor:
         return self.net(keypoint)
@@ -264,6 +271,7 @@ class SupervisedClassifier(L.LightningModule):
             "modality": ",".join(parse_modality(self.hparams.modality)),
             "model": self.hparams.model,
             "skelact_version": skelact.__version__,
+            "precision": str(self.trainer.precision),  # resolved per machine when not configured
             **selection_result(record, None if ckpt_path is None else str(ckpt_path)),
         }
 
@@ -317,4 +325,5 @@ class SupervisedClassifier(L.LightningModule):
             "class_names": list(self.class_names),
             "data": datamodule.pipeline() if datamodule is not None else None,
             "select_on": self.hparams.select_on,
+            "precision": str(self.trainer.precision),  # of training; resolved per machine when not configured
         }

@@ -1,0 +1,44 @@
+"""Wall time per epoch in the run's logs (`time/train_epoch_s`, `time/epoch_s`), for results tables."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import lightning as L
+
+
+class EpochTimer(L.Callback):
+    """Logs the seconds of each training epoch, and of the whole epoch including its evaluation.
+
+    `time/train_epoch_s` covers the training batches only; `time/epoch_s` runs from the start of one training
+    epoch to the start of the next (or the end of fit), so it includes validation and, with
+    `select_on=test_optimistic`, the per-epoch test pass. Lightning's own Timer callback only limits
+    durations and logs nothing.
+    """
+
+    def __init__(self) -> None:
+        self._epoch_start: float | None = None
+        self._last_epoch: int | None = None
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log_full_epoch(trainer)
+        self._epoch_start = time.perf_counter()
+        self._last_epoch = trainer.current_epoch
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._epoch_start is not None:
+            pl_module.log("time/train_epoch_s", time.perf_counter() - self._epoch_start)
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log_full_epoch(trainer)
+
+    def _log_full_epoch(self, trainer: L.Trainer) -> None:
+        if self._epoch_start is None or self._last_epoch is None:
+            return
+        seconds = time.perf_counter() - self._epoch_start
+        # Outside a LightningModule hook's logging context: write straight to the loggers, keyed by epoch.
+        metrics: dict[str, Any] = {"time/epoch_s": seconds, "epoch": self._last_epoch}
+        for logger in trainer.loggers:
+            logger.log_metrics(metrics, step=trainer.global_step)
+        self._epoch_start = None
