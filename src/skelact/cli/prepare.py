@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from skelact.cli.main import QuietArgumentParser
+from skelact.cli.prepare_longtail import add_longtail_parser, run_longtail
 from skelact.errors import SkelactError
 
 
@@ -16,6 +17,7 @@ def run_prepare(args: list[str]) -> int:
     parser = QuietArgumentParser(prog="skelact prepare", description="Write a packed store.")
     sources = parser.add_subparsers(dest="source", required=True, parser_class=QuietArgumentParser)
     _add_synthetic(sources)
+    add_longtail_parser(sources)
     preparers = load_preparers()
     for name, preparer in preparers.items():
         sub = sources.add_parser(name, help=preparer.help, description=preparer.help)
@@ -24,6 +26,8 @@ def run_prepare(args: list[str]) -> int:
     options = parser.parse_args(args)
     if options.source == "synthetic":
         return _run_synthetic(options)
+    if options.source == "longtail":
+        return run_longtail(options)
     return _run_recipe(preparers[options.source], options)
 
 
