@@ -120,6 +120,9 @@ class SkeletonDataModule(L.LightningDataModule):
         batch_size: samples per batch (test batches hold `num_test_clips` clips per sample).
         num_workers: loader worker processes.
         repeat: how many times the training split is repeated per epoch (PYSKL's RepeatDataset).
+        sampler: "epoch" (every training sample `repeat` times) or "rebalanced" (BRL's tail oversampling,
+            `skelact.data.rebalance`, from the training split's real class counts).
+        rebalance: options of the rebalanced sampler: tail_fraction (1/3), target ("max"), tail_by ("index").
         seed: seeds shuffling and every random clip choice.
     """
 
@@ -140,6 +143,8 @@ class SkeletonDataModule(L.LightningDataModule):
         batch_size: int = 32,
         num_workers: int = 0,
         repeat: int = 1,
+        sampler: Literal["epoch", "rebalanced"] = "epoch",
+        rebalance: dict[str, Any] | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -164,6 +169,9 @@ class SkeletonDataModule(L.LightningDataModule):
         self.train_split, self.val_split, self.test_split = train_split, val_split, test_split
         self.predict_split = predict_split or test_split
         self.batch_size, self.num_workers, self.repeat, self.seed = batch_size, num_workers, repeat, seed
+        if sampler not in ("epoch", "rebalanced"):
+            raise ConfigError(f"unknown sampler {sampler!r}", hint="use 'epoch' or 'rebalanced'")
+        self.sampler, self.rebalance = sampler, dict(rebalance or {})
         self._samplers: list[EpochSampler] = []
 
     # Values linked into the model's arguments by the CLI.
@@ -191,6 +199,12 @@ class SkeletonDataModule(L.LightningDataModule):
     def num_persons(self) -> int:
         return self.spec.max_persons
 
+    @property
+    def train_class_counts(self) -> list[int]:
+        """Samples per class in the training split (long-tail losses, mixup and reports use them)."""
+        labels = self.store.labels[self.store.split(self.train_split)]
+        return np.bincount(labels, minlength=self.num_classes).tolist()
+
     def pipeline(self) -> dict[str, Any]:
         """What a checkpoint needs to rebuild the input handling."""
         return {
@@ -204,13 +218,7 @@ class SkeletonDataModule(L.LightningDataModule):
         dataset = ClipDataset(
             self.store, self.store.split(split), self.spec, test_mode=not train, seed=self.seed
         )
-        sampler = EpochSampler(
-            len(dataset),
-            shuffle=train,
-            seed=self.seed,
-            repeat=self.repeat if train else 1,
-            **self._distributed_sampler_kwargs(),
-        )
+        sampler = self._sampler(dataset, train=train)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
@@ -219,6 +227,21 @@ class SkeletonDataModule(L.LightningDataModule):
             persistent_workers=self.num_workers > 0,
             drop_last=train and len(sampler) > self.batch_size,
         )
+
+    def _sampler(self, dataset: ClipDataset, *, train: bool) -> EpochSampler:
+        world = self._distributed_sampler_kwargs()
+        if train and self.sampler == "rebalanced":
+            from skelact.data.rebalance import RebalancedSampler
+
+            labels = self.store.labels[dataset.indices]
+            try:
+                return RebalancedSampler(
+                    labels, self.num_classes, seed=self.seed, repeat=self.repeat, **self.rebalance, **world
+                )
+            except TypeError as err:
+                raise ConfigError(f"bad data.rebalance options: {err}") from None
+        repeat = self.repeat if train else 1
+        return EpochSampler(len(dataset), shuffle=train, seed=self.seed, repeat=repeat, **world)
 
     def _distributed_sampler_kwargs(self) -> dict[str, int]:
         """The trainer's data-parallel world (processes and this one's rank); empty outside a trainer."""
