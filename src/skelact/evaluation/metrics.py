@@ -7,6 +7,8 @@ absent from the labels, as 0, so the two differ only on splits that miss a class
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -39,4 +41,39 @@ def summarize(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         "top5": topk_accuracy(scores, labels, 5),
         "mean_class_accuracy": float(np.nanmean(per_class_accuracy(confusion))),
         "num_samples": len(labels),
+    }
+
+
+# Long-tail groups (specs/brl.md section 4): the paper's convention is not confirmed, so both are reported.
+GROUP_NAMES: tuple[str, str, str] = ("head", "medium", "tail")
+
+
+def groups_by_index(num_classes: int) -> np.ndarray:
+    """0/1/2 (head/medium/tail) per class: the first ⌊C/3⌋ classes, the next ⌊C/3⌋, the rest. Long-tail
+    splits number classes from the largest, and BRL's sampler calls index >= 2·⌊C/3⌋ the tail."""
+    third = num_classes // 3
+    return np.minimum(np.arange(num_classes) // max(third, 1), 2) if third else np.full(num_classes, 2)
+
+
+def groups_by_count(counts: np.ndarray, many: int = 100, few: int = 20) -> np.ndarray:
+    """0/1/2 per class by training size: many-shot > `many`, few-shot < `few`, medium in between."""
+    counts = np.asarray(counts)
+    return np.where(counts > many, 0, np.where(counts < few, 2, 1))
+
+
+def group_accuracy(per_class: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
+    """Mean per-class accuracy of each group (classes absent from the test labels left out) and its size."""
+    result: dict[str, Any] = {}
+    for g, name in enumerate(GROUP_NAMES):
+        values = per_class[(groups == g) & ~np.isnan(per_class)]
+        result[name] = float(values.mean()) if values.size else None
+    result["num_classes"] = [int((groups == g).sum()) for g in range(3)]
+    return result
+
+
+def head_medium_tail(per_class: np.ndarray, train_counts: np.ndarray) -> dict[str, Any]:
+    """Both groupings: thirds by class index, and training-count thresholds 100 and 20."""
+    return {
+        "by_index": group_accuracy(per_class, groups_by_index(len(per_class))),
+        "by_count": {**group_accuracy(per_class, groups_by_count(train_counts)), "thresholds": [100, 20]},
     }

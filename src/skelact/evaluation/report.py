@@ -14,14 +14,27 @@ matplotlib.use("Agg")  # reports are written on headless machines
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skelact.evaluation.metrics import confusion_matrix, per_class_accuracy, summarize
+from skelact.evaluation.metrics import (
+    confusion_matrix,
+    groups_by_count,
+    head_medium_tail,
+    per_class_accuracy,
+    summarize,
+)
 from skelact.evaluation.scores import ScoreFile
 
 
 def write_report(
-    scores: ScoreFile, out_dir: str | Path, extra: dict[str, Any] | None = None
+    scores: ScoreFile,
+    out_dir: str | Path,
+    extra: dict[str, Any] | None = None,
+    train_counts: list[int] | np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Write metrics.json, confusion_matrix.png and per_class_accuracy.png into `out_dir`; return metrics."""
+    """Write metrics.json, confusion_matrix.png and per_class_accuracy.png into `out_dir`; return metrics.
+
+    With the training class counts (given, or recorded in the scores' ``train_class_counts``), also
+    head/medium/tail accuracy under both long-tail conventions and per_class_by_train_count.png.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     num_classes = len(scores.class_names)
@@ -34,6 +47,12 @@ def write_report(
         name: (None if np.isnan(acc) else float(acc))
         for name, acc in zip(scores.class_names, per_class, strict=True)
     }
+    if train_counts is None:
+        train_counts = scores.meta.get("train_class_counts")
+    if train_counts is not None and len(train_counts) == num_classes:
+        counts = np.asarray(train_counts, dtype=np.int64)
+        metrics["head_medium_tail"] = head_medium_tail(per_class, counts)
+        plot_per_class_by_count(per_class, counts, scores.class_names, out / "per_class_by_train_count.png")
     metrics.update(extra or {})
     _write_json(out / "metrics.json", metrics)
     plot_confusion(confusion, scores.class_names, out / "confusion_matrix.png")
@@ -69,6 +88,27 @@ def plot_per_class(per_class: np.ndarray, class_names: tuple[str, ...], path: Pa
     known = per_class[~np.isnan(per_class)]
     mean = f"{known.mean() * 100:.1f}%" if known.size else "n/a"
     ax.set_title(f"Per-class accuracy (mean {mean})")
+    _save(fig, path)
+
+
+def plot_per_class_by_count(
+    per_class: np.ndarray, counts: np.ndarray, class_names: tuple[str, ...], path: Path
+) -> None:
+    """Per-class accuracy with classes sorted by training count (largest first), the count on a second
+    axis and bars coloured by count group: where a long-tailed model loses accuracy, at a glance."""
+    order = np.argsort(-counts, kind="stable")
+    k = len(class_names)
+    colours = np.array(["tab:blue", "tab:orange", "tab:red"])[groups_by_count(counts)[order]]
+    fig, ax = plt.subplots(figsize=(min(4 + 0.3 * k, 40), 4))
+    ax.bar(range(k), np.nan_to_num(per_class[order]) * 100, color=colours)
+    ax.set_xticks(range(k), [class_names[i] for i in order], rotation=90, fontsize=max(4, 9 - k // 20))
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("accuracy (%)")
+    twin = ax.twinx()
+    twin.plot(range(k), counts[order], color="black", marker=".", linewidth=1)
+    twin.set_ylabel("training samples")
+    twin.set_ylim(bottom=0)
+    ax.set_title("Per-class accuracy by training count (blue > 100, orange 20-100, red < 20 samples)")
     _save(fig, path)
 
 
