@@ -20,6 +20,7 @@ from torchmetrics.classification import MulticlassAccuracy
 import skelact
 from skelact.data.transforms.augment import BatchAugment
 from skelact.data.transforms.features import ModalityFeatures, parse_modality
+from skelact.data.transforms.partial_mixup import PartialMixup
 from skelact.errors import ConfigError
 from skelact.evaluation.report import write_report
 from skelact.evaluation.scores import ScoreFile
@@ -29,6 +30,7 @@ from skelact.evaluation.selection import (
     check_select_on,
     selection_result,
 )
+from skelact.losses.longtail import LongTailLoss, build_loss
 from skelact.methods.schedules import SCHEDULES, lr_factor
 from skelact.models.registry import create_model
 from skelact.skeleton.layout import get_layout
@@ -75,6 +77,12 @@ class SupervisedClassifier(L.LightningModule):
             the best test epoch, as CTR-GCN does; optimistic, warned about and recorded in the results).
         compile: run the model through `torch.compile` (in place, so checkpoints keep their parameter
             names). Off by default: it trains 0.58x as fast on the CPUs measured (skelact.methods.speed).
+        loss: None (plain cross-entropy, the default) or a long-tail loss, by name or as a dict with its
+            options, e.g. {"name": "action_aware", "switch_epoch": 20} (`skelact.losses.longtail`).
+        mixup: BRL's rebalanced partial mixup options (`PartialMixup`: ratio, lam, kappa,
+            preserve_joint_order, upper, lower), applied to the model's input features; None = off.
+        class_counts: training samples per class for `loss` and `mixup`; by default the datamodule's
+            training split is counted when training starts.
     """
 
     def __init__(
@@ -103,6 +111,9 @@ class SupervisedClassifier(L.LightningModule):
         report_dir: str | None = None,
         select_on: Literal["val", "last", "test_optimistic"] = "val",
         compile: bool = False,
+        loss: str | dict[str, Any] | None = None,
+        mixup: dict[str, Any] | None = None,
+        class_counts: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -127,6 +138,13 @@ class SupervisedClassifier(L.LightningModule):
         )
         self.net = InputModel(features, backbone)
         self.augment = BatchAugment.from_config(self.layout, {"num_coords": num_coords, **(augment or {})})
+        if loss is not None:
+            build_loss(loss, [1] * num_classes)  # options checked now, not at the first training step
+        if loss is not None and label_smoothing:
+            raise ConfigError("label_smoothing applies to the default cross-entropy only, not to model.loss")
+        self.mixup = None if mixup is None else PartialMixup(self.layout, **mixup)
+        self._criterion: LongTailLoss | None = None
+        self._counts: torch.Tensor | None = None
         top5 = min(5, num_classes)
         self.train_top1 = MulticlassAccuracy(num_classes, top_k=1, average="micro")
         self.val_top1 = MulticlassAccuracy(num_classes, top_k=1, average="micro")
@@ -155,13 +173,49 @@ class SupervisedClassifier(L.LightningModule):
         return logits.mean(1), logits.softmax(-1).mean(1)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        keypoint = self.augment(batch["keypoint"][:, 0], generator=self._step_generator())
-        logits = self(keypoint)
-        loss = F.cross_entropy(logits, batch["label"], label_smoothing=self.hparams.label_smoothing)
+        generator = self._step_generator()
+        keypoint = self.augment(batch["keypoint"][:, 0], generator=generator)
+        if self.mixup is None and self.hparams.loss is None:
+            logits = self(keypoint)
+            loss = F.cross_entropy(logits, batch["label"], label_smoothing=self.hparams.label_smoothing)
+        else:
+            logits, loss = self._long_tail_step(keypoint, batch["label"], generator)
         self.train_top1(logits, batch["label"])
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/top1", self.train_top1, on_step=False, on_epoch=True)
         return loss
+
+    def _long_tail_step(
+        self, keypoint: torch.Tensor, label: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features, partial mixup on them (BRL mixes the modality tensor), backbone, long-tail loss."""
+        criterion, counts = self._long_tail_setup(label.device)
+        features = self.net.features(keypoint)
+        label_b = lam = None
+        if self.mixup is not None:
+            features, label_b, lam = self.mixup(features, label, counts, generator=generator)
+        logits = self.net.backbone(features)
+        epoch = self.current_epoch
+        return logits, criterion(logits, label, epoch=epoch, target_b=label_b, lam=lam)
+
+    def _long_tail_setup(self, device: torch.device) -> tuple[LongTailLoss, torch.Tensor]:
+        """The loss and the class counts, from `class_counts` or the training split, built once."""
+        if self._criterion is None:
+            counts = self.hparams.class_counts
+            if counts is None:
+                datamodule = self.trainer.datamodule if self._trainer is not None else None
+                counts = getattr(datamodule, "train_class_counts", None)
+            if counts is None or len(counts) != self.hparams.num_classes:
+                raise ConfigError(
+                    f"model.loss and model.mixup need {self.hparams.num_classes} training class counts",
+                    hint="train with a SkeletonDataModule or set model.class_counts",
+                )
+            self._criterion = build_loss(self.hparams.loss or "ce", counts)
+            self._counts = torch.as_tensor(counts, dtype=torch.long)
+        assert self._counts is not None
+        if self._counts.device != device:
+            self._counts = self._counts.to(device)
+        return self._criterion, self._counts
 
     def _step_generator(self) -> torch.Generator:
         """A CPU generator (valid for any device) keyed by seed, rank and step: independent of the global
@@ -272,6 +326,7 @@ class SupervisedClassifier(L.LightningModule):
             "model": self.hparams.model,
             "skelact_version": skelact.__version__,
             "precision": str(self.trainer.precision),  # resolved per machine when not configured
+            "train_class_counts": getattr(datamodule, "train_class_counts", None),
             **selection_result(record, None if ckpt_path is None else str(ckpt_path)),
         }
 
