@@ -32,8 +32,9 @@ def build_parser() -> QuietArgumentParser:
     choice.add_argument("--weights", help="one weight per file, e.g. 2,2,1,1 (default: equal weights)")
     choice.add_argument(
         "--preset",
-        choices=("pyskl", "ctrgcn"),
-        help="pyskl: J:B:JM:BM = 2:2:1:1 on probabilities; ctrgcn: 0.6, 0.6, 0.4, 0.4 on logits",
+        choices=("pyskl", "ctrgcn", "brl"),
+        help="pyskl: J:B:JM:BM = 2:2:1:1 on probabilities; ctrgcn: 0.6, 0.6, 0.4, 0.4 on logits; "
+        "brl: J:B:K:JM:BM:KM = 2:2:2:1:1:1 on probabilities",
     )
     choice.add_argument(
         "--search-on",

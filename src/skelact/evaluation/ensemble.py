@@ -36,8 +36,10 @@ PRESETS: dict[str, dict[str, float]] = {
     "pyskl": {"j": 2.0, "b": 2.0, "jm": 1.0, "bm": 1.0},
     # CTR-GCN ensemble.py: alpha = [0.6, 0.6, 0.4, 0.4] for joint, bone, joint motion, bone motion.
     "ctrgcn": {"j": 0.6, "b": 0.6, "jm": 0.4, "bm": 0.4},
+    # BRL (specs/brl.md section 7): six streams J:B:K:JM:BM:KM = 2:2:2:1:1:1 on 10-clip probabilities.
+    "brl": {"j": 2.0, "b": 2.0, "k": 2.0, "jm": 1.0, "bm": 1.0, "km": 1.0},
 }
-PRESET_FUSE: dict[str, FuseMode] = {"pyskl": "probs", "ctrgcn": "logits"}
+PRESET_FUSE: dict[str, FuseMode] = {"pyskl": "probs", "ctrgcn": "logits", "brl": "probs"}
 
 # Exhaustive search up to this many weight vectors; coordinate ascent beyond (6 streams at max weight 4 are
 # about 15k vectors, still exhaustive).
@@ -305,12 +307,12 @@ def preset_weights(preset: str, streams: Streams) -> tuple[list[float], str | No
             "some score files record their modality and some do not, so the preset cannot match them",
             hint="pass --weights with one weight per file",
         )
-    if len(streams) > len(STREAM_ORDER):
+    if len(streams) > len(table):
         raise ConfigError(
-            f"preset {preset} covers at most {len(STREAM_ORDER)} streams, got {len(streams)} files",
+            f"preset {preset} covers at most {len(table)} streams, got {len(streams)} files",
             hint="pass --weights with one weight per file",
         )
-    order = STREAM_ORDER[: len(streams)]
+    order = tuple(table)[: len(streams)]  # the preset's own stream order (STREAM_ORDER for 4 streams)
     note = (
         f"the score files record no modality; preset {preset} assumes they are given in the order "
         f"{', '.join(order)}"
