@@ -195,15 +195,27 @@ def joint_drop(
     return x * keep.to(x.dtype)
 
 
+def temporal_reverse(x: Tensor, p: float = 0.5, *, generator: torch.Generator | None = None) -> Tensor:
+    """With probability `p` per sample, play the clip backwards, label unchanged (BRL's unreleased Temporal
+    Reverse Perception, specs/brl.md 5.3 [unverified]). Motion features, computed after augmentation,
+    change sign accordingly. Time-asymmetric pairs (sit down / stand up) are not relabelled."""
+    _check_batch(x)
+    if not 0.0 <= p <= 1.0:
+        raise ConfigError(f"reverse probability must be in [0, 1], got {p}")
+    chosen = _rand((x.shape[0],), x, generator) < p
+    return torch.where(chosen.view(-1, 1, 1, 1, 1), x.flip(2), x)
+
+
 class BatchAugment(nn.Module):
     """The enabled augmentations, applied in training mode only, in the fixed order of `ORDER`.
 
     Order: scale, shear, rotate (PYSKL/BRL: RandomScale then RandomRot), flip (BRL flips after rotating),
-    then noise and joint drop last, so that no geometric op moves noise or resurrects a dropped joint.
+    then noise and joint drop, so that no geometric op moves noise or resurrects a dropped joint; temporal
+    reversal (off by default) comes last, so enabling it leaves the other ops' draws unchanged.
     A value of 0 disables an op. Build from a config dict with `from_config`.
     """
 
-    ORDER = ("scale", "shear", "rotate", "flip", "noise", "joint_drop")
+    ORDER = ("scale", "shear", "rotate", "flip", "noise", "joint_drop", "reverse")
 
     def __init__(
         self,
@@ -216,17 +228,27 @@ class BatchAugment(nn.Module):
         flip_mirror: bool = True,
         noise: float = 0.0,
         joint_drop: float = 0.0,
+        reverse: float = 0.0,
     ) -> None:
         super().__init__()
         if num_coords not in (2, 3):
             raise ConfigError(f"num_coords must be 2 or 3, got {num_coords}")
-        for name, value in (("shear", shear), ("noise", noise), ("flip", flip), ("joint_drop", joint_drop)):
-            if value < 0 or (name in ("flip", "joint_drop") and value > 1):
+        probabilities = ("flip", "joint_drop", "reverse")
+        checked = (
+            ("shear", shear),
+            ("noise", noise),
+            ("flip", flip),
+            ("joint_drop", joint_drop),
+            ("reverse", reverse),
+        )
+        for name, value in checked:
+            if value < 0 or (name in probabilities and value > 1):
                 raise ConfigError(f"augmentation {name}={value} is out of range")
         self.layout = get_layout(layout)
         self.num_coords = num_coords
         self.rotate, self.scale, self.shear = rotate, scale, shear
         self.flip, self.flip_mirror, self.noise, self.joint_drop = flip, flip_mirror, noise, joint_drop
+        self.reverse = reverse
 
     @classmethod
     def from_config(
@@ -234,7 +256,7 @@ class BatchAugment(nn.Module):
     ) -> BatchAugment:
         """Build from a plain dict such as ``{"rotate": 0.3, "scale": 0.1}``; unknown keys: ConfigError."""
         config = dict(config or {})
-        known = {"num_coords", "rotate", "scale", "shear", "flip", "flip_mirror", "noise", "joint_drop"}
+        known = {*cls.ORDER, "num_coords", "flip_mirror"}
         if unknown := sorted(set(config) - known):
             raise ConfigError(
                 f"unknown augmentation option(s) {unknown}", hint=f"known: {', '.join(sorted(known))}"
@@ -261,6 +283,8 @@ class BatchAugment(nn.Module):
             x = gaussian_noise(x, self.noise, **kw)
         if self.joint_drop > 0:
             x = joint_drop(x, self.joint_drop, generator=generator)
+        if self.reverse > 0:
+            x = temporal_reverse(x, self.reverse, generator=generator)
         return x
 
     def extra_repr(self) -> str:
