@@ -133,7 +133,7 @@ def test_uniform_and_normalize() -> None:
 
 
 def test_build_adjacency_strategies() -> None:
-    assert ADJACENCY_STRATEGIES == ("spatial", "uniform", "k_hop")
+    assert ADJACENCY_STRATEGIES == ("spatial", "uniform", "k_hop", "listed")
     assert build_adjacency("ntu25").shape == (3, 25, 25)
     assert build_adjacency("coco17", "uniform").shape == (1, 17, 17)
     np.testing.assert_array_equal(build_adjacency(CHAIN, "k_hop", max_hop=2), k_hop(CHAIN, 2))
@@ -145,9 +145,20 @@ def test_build_adjacency_strategies() -> None:
     assert two_hop[2, 3, 1] == 1 and two_hop[1, 1, 3] == 1  # 1 -> 3 is outward at two hops
 
 
+def test_listed_partition_orients_edges_as_listed() -> None:
+    """CTR-GCN's construction: inward[parent, child] from (child, parent) edges, whatever the centre."""
+    a = build_adjacency(CHAIN, "listed", normalize=False)
+    np.testing.assert_array_equal(a[0], np.eye(4))
+    for child, parent in CHAIN.edges:
+        assert a[1, parent, child] == 1 and a[2, child, parent] == 1
+    assert a[1].sum() == a[2].sum() == len(CHAIN.edges)
+    # A tree rooted at its centre: the same as the spatial partition (ntu25's edges point to joint 20).
+    np.testing.assert_array_equal(build_adjacency("ntu25", "listed"), spatial_partition("ntu25"))
+
+
 def test_build_adjacency_unknown_strategy() -> None:
     with pytest.raises(ConfigError, match="unknown adjacency strategy 'agcn'") as info:
         build_adjacency("ntu25", "agcn")
-    assert info.value.hint == "valid strategies: spatial, uniform, k_hop"
+    assert info.value.hint == "valid strategies: spatial, uniform, k_hop, listed"
     with pytest.raises(ConfigError, match="k must be an integer"):
         build_adjacency("ntu25", "k_hop", max_hop=1.5)  # type: ignore[arg-type]

@@ -9,14 +9,20 @@ import pytest
 
 from skelact.skeleton import get_layout, hop_distance, list_layouts
 
-BUILTIN = ("coco17", "jhmdb15", "kinect20", "mediapipe33", "ntu25", "openpose18")
+BUILTIN = ("coco17", "jhmdb15", "kinect20", "mediapipe33", "ntu25", "ntux67", "openpose18")
 ALL = list_layouts()
+# A single hand has no sides and no body halves.
+ONE_HAND = ("shrec22",)
+# Layouts whose "body" part is PSUMNet's body stream, a subset of the joints (NTU-X: 25 body joints and the
+# hand roots and finger tips, specs/psumnet.md 3.2).
+BODY_STREAM_SUBSET = {"ntux67": 37}
 
 # Expected (base, top) spine names of the layouts that have one; the others must have spine=None.
 SPINE_NAMES = {
     "ntu25": ("spine_base", "spine_mid"),
     "kinect20": ("hip_center", "spine"),
     "jhmdb15": ("belly", "neck"),
+    "ntux67": ("mid_hip", "neck"),
 }
 
 
@@ -64,6 +70,9 @@ def test_flip_is_an_involution_mapping_left_to_right_names(name: str) -> None:
     np.testing.assert_array_equal(perm[perm], np.arange(layout.num_joints))
     names = layout.joint_names
     assert [names[p] for p in perm] == [_mirror(n) for n in names]
+    if name in ONE_HAND:
+        assert layout.left_right == ()
+        return
     assert any("left" in names[a] and "right" in names[b] for a, b in layout.left_right)
     assert all("left" in names[a] and "right" in names[b] for a, b in layout.left_right)
 
@@ -71,11 +80,18 @@ def test_flip_is_an_involution_mapping_left_to_right_names(name: str) -> None:
 @pytest.mark.parametrize("name", ALL)
 def test_upper_and_lower_partition_the_body(name: str) -> None:
     layout = get_layout(name)
+    if name in ONE_HAND:
+        assert "upper" not in layout.parts and "lower" not in layout.parts
+        assert set(layout.part("body")) == set(range(layout.num_joints))
+        return
     upper, lower = set(layout.part("upper")), set(layout.part("lower"))
     everything = set(range(layout.num_joints))
     assert not upper & lower
     assert upper | lower == everything
-    assert set(layout.part("body")) == everything
+    if name in BODY_STREAM_SUBSET:
+        assert len(set(layout.part("body"))) == BODY_STREAM_SUBSET[name]
+    else:
+        assert set(layout.part("body")) == everything
     for part, joints in layout.parts.items():
         assert len(set(joints)) == len(joints), f"part {part!r} repeats a joint"
 

@@ -104,6 +104,25 @@ def spatial_partition(layout: LayoutLike, normalize: bool = True, max_hop: int =
     return _maybe_normalize(stack.astype(np.float32), normalize)
 
 
+def listed_partition(layout: LayoutLike, normalize: bool = True) -> np.ndarray:
+    """CTR-GCN's own "spatial" construction (``get_spatial_graph``), as PSUMNet uses it: [I, inward, outward]
+    with every edge oriented as it is listed, ``(child, parent)``, instead of by distance to the centre.
+
+    ``inward[parent, child] = 1`` (the message travels child -> parent), ``outward`` is its transpose, each
+    column-normalised. For a tree whose root is the centre this equals `spatial_partition`; it also accepts
+    the graphs that one cannot orient (cycles, isolated joints, a joint listed with two parents), which the
+    released PSUMNet code builds by mistake and parity needs (specs/psumnet.md 3.4).
+    """
+    layout = get_layout(layout)
+    v = layout.num_joints
+    inward = np.zeros((v, v), dtype=np.float32)
+    if layout.edges:
+        pairs = np.asarray(layout.edges, dtype=np.int64)
+        inward[pairs[:, 1], pairs[:, 0]] = 1.0
+    stack = np.stack([np.eye(v, dtype=np.float32), inward, inward.T])
+    return _maybe_normalize(stack, normalize)
+
+
 def uniform(layout: LayoutLike, normalize: bool = True, max_hop: int = 1) -> np.ndarray:
     """ST-GCN's "uniform" labelling: (1, V, V), every neighbour within `max_hop` and the joint itself
     alike."""
@@ -126,6 +145,7 @@ _STRATEGIES: dict[str, Callable[[Layout, int, bool], np.ndarray]] = {
     "spatial": lambda layout, max_hop, normalize: spatial_partition(layout, normalize, max_hop),
     "uniform": lambda layout, max_hop, normalize: uniform(layout, normalize, max_hop),
     "k_hop": lambda layout, max_hop, normalize: k_hop(layout, max_hop, normalize),
+    "listed": lambda layout, max_hop, normalize: listed_partition(layout, normalize),
 }
 ADJACENCY_STRATEGIES: tuple[str, ...] = tuple(_STRATEGIES)
 
@@ -135,7 +155,8 @@ def build_adjacency(
 ) -> np.ndarray:
     """One entry point for models and configs: a float32 (K, V, V) adjacency stack.
 
-    ``"spatial"`` gives K = 3, ``"uniform"`` K = 1, ``"k_hop"`` K = max_hop + 1.
+    ``"spatial"`` gives K = 3, ``"uniform"`` K = 1, ``"k_hop"`` K = max_hop + 1, ``"listed"`` K = 3 (edges
+    oriented as listed; `max_hop` does not apply).
     """
     try:
         builder = _STRATEGIES[strategy]

@@ -27,6 +27,9 @@ class Layout:
         center: the graph centre joint (the spatial-partition reference and the default centring joint).
         left_right: pairs (left joint, right joint) swapped by a horizontal flip.
         parts: named joint groups (``"upper"``, ``"lower"``, ``"body"``, ``"hands"``, ``"legs"``, ...).
+        part_bones: for the parts that are streams of their own (PSUMNet), (child, parent) pairs indexing the
+            part's joint list; the part's bones and its graph are both derived from them
+            (`skelact.skeleton.parts`). A part without an entry takes the layout's bones inside the part.
         spine: (base, top) joints whose vector 3D view normalisation aligns to +z, if the layout has one.
         shoulders: (left, right) joints whose vector (right - left) is aligned to +x, if the layout has one.
         description: where the joint order comes from.
@@ -39,6 +42,7 @@ class Layout:
     center: int
     left_right: tuple[tuple[int, int], ...] = ()
     parts: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    part_bones: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     spine: tuple[int, int] | None = None
     shoulders: tuple[int, int] | None = None
     description: str = ""
@@ -49,6 +53,11 @@ class Layout:
         object.__setattr__(self, "edges", tuple((int(a), int(b)) for a, b in self.edges))
         object.__setattr__(self, "left_right", tuple((int(a), int(b)) for a, b in self.left_right))
         object.__setattr__(self, "parts", {k: tuple(int(j) for j in v) for k, v in dict(self.parts).items()})
+        object.__setattr__(
+            self,
+            "part_bones",
+            {k: tuple((int(c), int(p)) for c, p in v) for k, v in dict(self.part_bones).items()},
+        )
         self.check()
 
     @property
@@ -104,6 +113,15 @@ class Layout:
         ):
             if wrong := bad(idx):
                 raise LayoutError(f"layout {self.name!r}: {what} index {wrong[0]} outside 0..{v - 1}")
+        for part, pairs in self.part_bones.items():
+            if part not in self.parts:
+                raise LayoutError(f"layout {self.name!r}: part_bones names an unknown part {part!r}")
+            size = len(self.parts[part])
+            if wrong := [i for pair in pairs for i in pair if not 0 <= i < size]:
+                raise LayoutError(
+                    f"layout {self.name!r}: part_bones[{part!r}] index {wrong[0]} outside the part's "
+                    f"0..{size - 1}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON description, stored in stores and checkpoints so custom layouts travel with data."""
@@ -115,6 +133,7 @@ class Layout:
             "center": self.center,
             "left_right": [list(p) for p in self.left_right],
             "parts": {k: list(v) for k, v in self.parts.items()},
+            "part_bones": {k: [list(p) for p in v] for k, v in self.part_bones.items()},
             "spine": None if self.spine is None else list(self.spine),
             "shoulders": None if self.shoulders is None else list(self.shoulders),
             "description": self.description,
@@ -131,6 +150,7 @@ class Layout:
                 center=data["center"],
                 left_right=tuple(tuple(p) for p in data.get("left_right", ())),
                 parts={k: tuple(v) for k, v in data.get("parts", {}).items()},
+                part_bones=_recorded_part_bones(data),
                 spine=None if data.get("spine") is None else tuple(data["spine"]),
                 shoulders=None if data.get("shoulders") is None else tuple(data["shoulders"]),
                 description=data.get("description", ""),
@@ -140,6 +160,24 @@ class Layout:
 
 
 _LAYOUTS: dict[str, Callable[[], Layout]] = {}
+
+
+def _recorded_part_bones(data: Mapping[str, Any]) -> dict[str, tuple[tuple[int, int], ...]]:
+    """The record's part bones; a record written before the field existed (a store or checkpoint of a
+    built-in layout) gets the built-in's, when name and joints match, so its part streams keep their
+    published bones instead of silently falling back to the layout's."""
+    if "part_bones" in data:
+        return {k: tuple((int(c), int(p)) for c, p in v) for k, v in data["part_bones"].items()}
+    factory = _LAYOUTS.get(data["name"])
+    if factory is None:
+        return {}
+    builtin = factory()
+    if list(builtin.joint_names) != list(data["joint_names"]):
+        return {}
+    recorded = data.get("parts", {})
+    return {
+        k: v for k, v in builtin.part_bones.items() if list(recorded.get(k, ())) == list(builtin.parts[k])
+    }
 
 
 def register_layout(name: str) -> Callable[[Callable[[], Layout]], Callable[[], Layout]]:

@@ -4,9 +4,10 @@ The file holds the `Layout` fields. Joints may be referred to by index or by nam
 centre, left/right pairs, parts, spine, shoulders), because names are what people read and indices are what
 they get wrong. `parents` may also be a mapping ``joint: parent`` covering every joint. Optional fields:
 ``edges`` (default: the bones, without the root's self-loop), ``center`` (default: the first root),
-``left_right``, ``parts``, ``spine``, ``shoulders``, ``description``. Unknown keys are errors, so a typo never
-silently drops a field. A store records the layout inside itself (``Layout.to_dict``), so the file is only
-needed when preparing data.
+``left_right``, ``parts``, ``part_bones`` (per part, [child, parent] pairs given by joint name or by
+position in the part's list), ``spine``, ``shoulders``, ``description``. Unknown keys are errors, so a typo
+never silently drops a field. A store records the layout inside itself (``Layout.to_dict``), so the file is
+only needed when preparing data.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from skelact.skeleton.layout import Layout, get_layout, list_layouts
 
 LAYOUT_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 _REQUIRED = ("name", "joint_names", "parents")
-_OPTIONAL = ("edges", "center", "left_right", "parts", "spine", "shoulders", "description")
+_OPTIONAL = ("edges", "center", "left_right", "parts", "part_bones", "spine", "shoulders", "description")
 
 
 def load_layout(spec: str | os.PathLike[str] | Layout) -> Layout:
@@ -128,6 +129,7 @@ def layout_from_mapping(data: Mapping[str, Any], *, source: str = "layout") -> L
         if not isinstance(members, list) or not members:
             raise fail("parts", f"part {part!r} must be a non-empty list of joints")
         parts[str(part)] = tuple(joint(f"parts.{part}", m) for m in members)
+    part_bones = _part_bones(data.get("part_bones") or {}, parts, index, fail)
     description = data.get("description") or ""
     if not isinstance(description, str):
         raise fail("description", "expected a string")
@@ -140,6 +142,7 @@ def layout_from_mapping(data: Mapping[str, Any], *, source: str = "layout") -> L
             center=center,
             left_right=pairs("left_right", data.get("left_right") or []),
             parts=parts,
+            part_bones=part_bones,
             spine=optional_pair("spine"),
             shoulders=optional_pair("shoulders"),
             description=description,
@@ -241,6 +244,39 @@ def _parents(
     if stuck.size:
         raise fail("parents", f"joint {names[stuck[0]]!r} never reaches a root: the parents form a cycle")
     return parents
+
+
+def _part_bones(
+    value: Any,
+    parts: Mapping[str, tuple[int, ...]],
+    index: Mapping[str, int],
+    fail: Callable[[str, str], LayoutError],
+) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Per-part [child, parent] pairs; a joint is its position in the part, or a name of one of its joints."""
+    if not isinstance(value, Mapping):
+        raise fail("part_bones", "expected a mapping part name -> list of [child, parent] pairs")
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    for part, pairs in value.items():
+        field = f"part_bones.{part}"
+        if part not in parts:
+            raise fail(field, f"no part {part!r} in 'parts'")
+        members = parts[part]
+
+        def position(item: Any, field: str = field, members: tuple[int, ...] = members) -> int:
+            if isinstance(item, int) and not isinstance(item, bool) and 0 <= item < len(members):
+                return item
+            if isinstance(item, str) and index.get(item) in members:
+                return members.index(index[item])
+            raise fail(
+                field, f"{item!r} is not a joint of the part (a name, or a 0..{len(members) - 1} position)"
+            )
+
+        if not isinstance(pairs, list):
+            raise fail(field, "expected a list of [child, parent] pairs")
+        if bad := next((p for p in pairs if not isinstance(p, list) or len(p) != 2), None):
+            raise fail(field, f"{bad!r} is not a [child, parent] pair")
+        out[str(part)] = tuple((position(c), position(p)) for c, p in pairs)
+    return out
 
 
 def _refuse_builtin_name_clash(layout: Layout, source: str) -> None:

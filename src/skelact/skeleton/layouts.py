@@ -15,6 +15,26 @@ def _edges_from_parents(parents: tuple[int, ...]) -> tuple[tuple[int, int], ...]
     return tuple((j, p) for j, p in enumerate(parents) if j != p)
 
 
+# PSUMNet's NTU part bones (specs/psumnet.md 3.1), (child, parent) by position in the part, 0-based. "body"
+# takes the layout's bones, which equal PSUMNet's NTU body pairs.
+_NTU25_PART_BONES = {
+    # 1-based: 2->1, 3->2, 4->3, 5->4, 6->5, 7->5, 8->1, ..., 12->11, 13->11 (tip and thumb on the hand)
+    "hands": ((1, 0), (2, 1), (3, 2), (4, 3), (5, 4), (6, 4),
+              (7, 0), (8, 7), (9, 8), (10, 9), (11, 10), (12, 10)),
+    # the corrected list 2->1, 3->2, 4->3, 5->4, 6->1, 7->6, 8->7, 9->8 (1-based)
+    "legs": ((1, 0), (2, 1), (3, 2), (4, 3), (5, 0), (6, 5), (7, 6), (8, 7)),
+}  # fmt: skip
+
+# coco17 streams [design choice]: "body" takes the graph's tree (hips on the shoulders, rooted at the nose),
+# not the bones' (hips on the nose), so the stream's bones and graph agree with what GCNs use on COCO.
+_COCO17_PART_BONES = {
+    "body": ((1, 0), (2, 0), (3, 1), (4, 2), (5, 0), (6, 0), (7, 5), (8, 6), (9, 7), (10, 8),
+             (11, 5), (12, 6), (13, 11), (14, 12), (15, 13), (16, 14)),
+    "hands": ((1, 0), (2, 1), (3, 2), (4, 0), (5, 4), (6, 5)),
+    "legs": ((1, 0), (2, 1), (3, 0), (4, 3), (5, 4)),
+}  # fmt: skip
+
+
 @register_layout("ntu25")
 def ntu25() -> Layout:
     """NTU RGB+D / Kinect v2, 25 joints. Bones as in CTR-GCN, PYSKL, MS-G3D (identical lists); the graph is
@@ -55,6 +75,9 @@ def ntu25() -> Layout:
             "left_leg": (12, 13, 14, 15),
             "right_leg": (16, 17, 18, 19),
         },
+        # The hand tips hang on the hands here, where the layout chains tip -> thumb -> hand; the released
+        # off-by-one leg list is `parts.OFFICIAL_QUIRKS`.
+        part_bones=_NTU25_PART_BONES,
         spine=(0, 1),
         shoulders=(4, 8),
         description="NTU RGB+D (Kinect v2), 25 joints, NTU paper order",
@@ -86,12 +109,18 @@ def coco17() -> Layout:
             "upper": tuple(range(11)),
             "lower": tuple(range(11, 17)),
             "body": tuple(range(17)),
+            # PSUMNet-style streams, our choice (the paper has no COCO skeleton): arms on the nose as NTU's
+            # arms on the spine shoulder; legs rooted at the left hip with the right hip joined to it, as
+            # NTU-X's hand stream joins the two shoulders (specs/psumnet.md 3.2).
+            "hands": (0, 5, 7, 9, 6, 8, 10),
+            "legs": (11, 13, 15, 12, 14, 16),
             "head": (0, 1, 2, 3, 4),
             "left_arm": (5, 7, 9),
             "right_arm": (6, 8, 10),
             "left_leg": (11, 13, 15),
             "right_leg": (12, 14, 16),
         },
+        part_bones=_COCO17_PART_BONES,
         spine=None,
         shoulders=(5, 6),
         description="COCO-17 keypoints, left before right",
@@ -108,7 +137,8 @@ def kinect20() -> Layout:
     NTU's spine shoulder. Parts beyond upper/lower are our choice, mirroring ntu25: the shoulder centre is
     both neck and torso top, so it goes to ``torso`` and ``head`` is the head joint alone;
     ``hands``/``legs`` are PSUMNet-style streams that stay connected through the shoulder centre and the hip
-    centre.
+    centre; their bones and graphs are the layout's bones inside the part (root: shoulder centre, hip
+    centre), which is NTU's corrected hand and leg trees minus the joints Kinect v1 lacks.
     """
     names = (
         "hip_center", "spine", "shoulder_center", "head",
@@ -317,3 +347,7 @@ def graph_variant(layout: str | Layout, variant: str | None) -> Layout:
     if edges is None:
         return layout
     return dataclasses.replace(layout, name=f"{layout.name}:{variant}", edges=edges)
+
+
+# Layouts with hand joints (NTU-X, SHREC'17) live in their own module; importing it registers them.
+from skelact.skeleton import hand_layouts as _hand_layouts  # noqa: E402, F401

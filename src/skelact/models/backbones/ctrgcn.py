@@ -25,6 +25,13 @@ from skelact.models.registry import register_model
 from skelact.skeleton import Layout
 
 
+def init_official_head(fc: nn.Linear) -> None:
+    """Official: fc weight N(0, sqrt(2 / num_classes)); PyTorch's default bias."""
+    nn.init.normal_(fc.weight, 0.0, math.sqrt(2.0 / fc.out_features))
+    bound = 1.0 / math.sqrt(fc.in_features)
+    nn.init.uniform_(fc.bias, -bound, bound)
+
+
 class CTRGCNBlock(nn.Module):
     """The official TCN_GCN_unit: ReLU(tcn(gcn(x)) + residual(x))."""
 
@@ -38,9 +45,10 @@ class CTRGCNBlock(nn.Module):
         adaptive: bool = True,
         kernel_size: int = 5,
         dilations: Sequence[int] = (1, 2),
+        rel_channels: int | None = None,
     ) -> None:
         super().__init__()
-        self.gcn = CTRGraphConv(in_channels, out_channels, A, adaptive=adaptive)
+        self.gcn = CTRGraphConv(in_channels, out_channels, A, adaptive=adaptive, rel_channels=rel_channels)
         self.tcn = MultiScaleTemporalConv(
             out_channels, out_channels, stride, style="ctrgcn", kernel_size=kernel_size, dilations=dilations
         )
@@ -90,11 +98,7 @@ class CTRGCN(GraphBackbone):
         self._init_head()
 
     def _init_head(self) -> None:
-        """Official: fc weight N(0, sqrt(2 / num_classes)); PyTorch's default bias."""
-        fc = self.head.fc
-        nn.init.normal_(fc.weight, 0.0, math.sqrt(2.0 / fc.out_features))
-        bound = 1.0 / math.sqrt(fc.in_features)
-        nn.init.uniform_(fc.bias, -bound, bound)
+        init_official_head(self.head.fc)
 
     def reset_classifier(self, num_classes: int, dropout: float = 0.0) -> None:
         super().reset_classifier(num_classes, dropout)

@@ -49,6 +49,7 @@ class CTRGraphConv(nn.Module):
             fixed buffer ``A``.
         residual: add ``down(x)`` (identity, or 1x1 conv + BN when the width changes) before the ReLU.
         rel_reduction: relation width R = in_channels // rel_reduction (8 for 3 or 9 input channels).
+        rel_channels: R itself, overriding that rule (PSUMNet's corrected first layer, specs/psumnet.md 4).
 
     Parameters (official name per subset k -> here): ``convs.k.conv1/conv2`` -> ``rel_weight[k, 0/1]`` and
     ``rel_bias[k, 0/1]``; ``convs.k.conv3`` -> rows ``k*C:(k+1)*C`` of ``value``; ``convs.k.conv4`` ->
@@ -63,13 +64,16 @@ class CTRGraphConv(nn.Module):
         adaptive: bool = True,
         residual: bool = True,
         rel_reduction: int = 8,
+        rel_channels: int | None = None,
     ) -> None:
         super().__init__()
         A = as_adjacency(A)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_subsets = k = A.shape[0]
-        self.rel_channels = r = relation_channels(in_channels, rel_reduction)
+        if rel_channels is None:
+            rel_channels = relation_channels(in_channels, rel_reduction)
+        self.rel_channels = r = rel_channels
         self.adaptive = adaptive
         # False runs conv1/conv2 on every frame before the temporal mean, as the official code does: same
         # outputs up to rounding, ~9 % more MACs for CTR-GCN (benchmarks/model_cost.py counts both ways).

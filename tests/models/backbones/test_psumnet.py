@@ -1,0 +1,153 @@
+"""PSUMNet streams: exact parameter counts of the released code (specs/psumnet.md section 5), block plans,
+shapes on every layout with parts, graphs from the part pairs, initialisation and the registry names."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from skelact.errors import ConfigError
+from skelact.models import create_model, model_options
+from skelact.models.backbones.psumnet import PSUMNet
+from skelact.skeleton import get_layout
+from skelact.skeleton.graph import listed_partition
+from skelact.skeleton.parts import part_layout
+
+STREAMS = ("body", "hand", "leg")
+
+
+def count(name: str, layout: str = "ntu25", classes: int = 60, persons: int = 2, **kwargs: object) -> int:
+    model = create_model(
+        name, layout=layout, in_channels=3, num_classes=classes, num_persons=persons, **kwargs
+    )
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    ("layout", "classes", "expected"),
+    [
+        ("ntu25", 60, (1_448_418, 978_482, 499_898)),
+        ("ntu25", 120, (1_463_838, 993_902, 515_318)),
+        ("ntux67", 60, (1_471_314, 1_018_592, 501_146)),
+    ],
+)
+def test_official_parameter_counts(layout: str, classes: int, expected: tuple[int, int, int]) -> None:
+    counts = tuple(count(f"psumnet_{s}", layout, classes, official_quirks=True) for s in STREAMS)
+    assert counts == expected
+
+
+def test_official_total_and_shrec_counts() -> None:
+    assert sum(count(f"psumnet_{s}", official_quirks=True) for s in STREAMS) == 2_926_798
+    shrec = [count("psumnet_hand", "shrec22", c, persons=1, official_quirks=True) for c in (14, 28)]
+    assert shrec == [972_234, 975_832]
+
+
+def test_corrected_counts_differ_only_by_the_first_relation_width() -> None:
+    """Quirks off: R = 8 instead of 12 // 8 = 1 in the first layer, 3 x (2 x 13 x 7 + 64 x 7) = 1,890 more."""
+    counts = [count(f"psumnet_{s}") for s in STREAMS]
+    assert counts == [1_450_308, 980_372, 501_788]
+    model = create_model("psumnet_leg", layout="ntu25", in_channels=3, num_classes=60)
+    quirky = create_model("psumnet_leg", layout="ntu25", in_channels=3, num_classes=60, official_quirks=True)
+    assert model.blocks[0].gcn.rel_channels == 8 and quirky.blocks[0].gcn.rel_channels == 1
+    assert [b.gcn.rel_channels for b in model.blocks[1:]] == [8, 16, 16]
+
+
+@pytest.mark.parametrize(
+    ("stream", "rows", "widths"),
+    [
+        ("body", (1, 2, 3, 4, 5, 6, 7, 8, 9, 10), (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)),
+        ("hand", (1, 5, 6, 7, 8, 9), (64, 128, 128, 128, 256, 256)),
+        ("leg", (1, 5, 6, 8), (64, 128, 128, 256)),
+    ],
+)
+def test_block_plan(stream: str, rows: tuple[int, ...], widths: tuple[int, ...]) -> None:
+    model = create_model(f"psumnet_{stream}", layout="ntu25", in_channels=3, num_classes=60)
+    assert isinstance(model, PSUMNet) and model.block_rows == rows
+    assert tuple(b.gcn.out_channels for b in model.blocks) == widths
+    strides = tuple(b.tcn.stride for b in model.blocks)
+    assert strides == tuple(2 if r in (5, 8) else 1 for r in rows)
+    assert model.blocks[0].residual is None  # the first block has no residual
+    assert model.in_channels == 12 and model.num_features == 256
+    assert model.data_bn.num_features == 2 * model.layout.num_joints * 12  # per person slot
+
+
+@pytest.mark.parametrize(
+    ("layout", "persons", "coords", "parts"),
+    [
+        ("ntu25", 2, 3, ("body", "hands", "legs")),
+        ("ntux67", 2, 3, ("body", "hands", "legs")),
+        ("kinect20", 1, 3, ("body", "hands", "legs")),
+        ("coco17", 2, 2, ("body", "hands", "legs")),
+        ("shrec22", 1, 3, ("hands",)),
+    ],
+)
+def test_output_shapes_on_every_layout_with_parts(
+    layout: str, persons: int, coords: int, parts: tuple[str, ...]
+) -> None:
+    v = get_layout(layout).num_joints
+    x = torch.randn(2, persons, 16, v, 3)  # 2D layouts: x, y and a score channel
+    for part in parts:
+        model = create_model(
+            "psumnet", layout=layout, in_channels=3, num_classes=7, num_persons=persons, part=part,
+            num_coords=coords, base_channels=8,
+        )  # fmt: skip
+        assert model(x).shape == (2, 7)
+        assert model.forward_features(x).shape == (2, 32)
+        features = model.mmdg(x)
+        assert features.shape == (2, persons, 16, len(get_layout(layout).part(part)), 12)
+        assert model.blocks(model._fold_persons(features)).shape[2] == 4  # T 16 -> 8 -> 4
+
+
+@pytest.mark.parametrize("quirks", [False, True])
+def test_graph_is_the_part_pairs(quirks: bool) -> None:
+    model = create_model("psumnet_leg", layout="ntu25", in_channels=3, num_classes=60, official_quirks=quirks)
+    expected = torch.from_numpy(listed_partition(part_layout("ntu25", "legs", official_quirks=quirks)))
+    for block in model.blocks:
+        torch.testing.assert_close(block.gcn.PA.detach(), expected)
+    assert model.layout == part_layout("ntu25", "legs", official_quirks=quirks)
+    assert model.mmdg.output_layout == model.layout  # bones and graph: one part layout
+
+
+def test_initialisation() -> None:
+    torch.manual_seed(0)
+    model = create_model("psumnet_hand", layout="ntu25", in_channels=3, num_classes=60)
+    for block in model.blocks:
+        assert block.gcn.alpha.item() == 0.0
+        assert torch.all(block.gcn.bn.weight == 1e-6)
+        assert abs(block.tcn.bn.weight.mean().item() - 1.0) < 0.05  # TRM BNs ~ N(1, 0.02)
+    assert torch.all(model.data_bn.weight == 1.0)
+    std = model.head.fc.weight.std().item()
+    assert abs(std - (2.0 / 60) ** 0.5) < 0.02  # fc ~ N(0, sqrt(2 / classes))
+
+
+def test_registry_names_and_options() -> None:
+    options = model_options("psumnet_hand")
+    assert "part" not in options and {"official_quirks", "blocks", "modality", "num_coords"} <= set(options)
+    assert "part" in model_options("psumnet")
+    with pytest.raises(ConfigError, match="unexpected argument 'part'"):
+        create_model("psumnet_hand", layout="ntu25", in_channels=3, num_classes=60, part="legs")
+    with pytest.raises(ConfigError, match="no block plan for part 'upper'"):
+        create_model("psumnet", layout="ntu25", in_channels=3, num_classes=60, part="upper")
+    upper = create_model(
+        "psumnet",
+        layout="ntu25",
+        in_channels=3,
+        num_classes=60,
+        part="upper",
+        blocks=[1, 5, 8],
+        base_channels=8,
+    )
+    assert upper.block_rows == (1, 5, 8) and upper(torch.randn(1, 2, 8, 25, 3)).shape == (1, 60)
+    with pytest.raises(ConfigError, match="increasing rows"):
+        create_model("psumnet", layout="ntu25", in_channels=3, num_classes=60, blocks=[5, 6])
+
+
+def test_state_dict_round_trip_and_new_head() -> None:
+    kwargs = dict(layout="ntu25", in_channels=3, num_classes=5, base_channels=8)
+    a, b = create_model("psumnet_leg", **kwargs), create_model("psumnet_leg", **kwargs)
+    b.load_state_dict(a.state_dict())  # the MMDG holds only non-persistent index buffers
+    x = torch.randn(2, 2, 8, 25, 3)
+    a.eval(), b.eval()
+    torch.testing.assert_close(a(x), b(x))
+    a.reset_classifier(3)
+    assert a(x).shape == (2, 3)
