@@ -253,3 +253,38 @@ def test_end_to_end_on_score_files_written_by_skelact_test(
     assert search["val_files"] == val_files[::-1]  # matched to the test files' streams by modality
     code, _, err = run(capsys, "ensemble", *test_files, "--search-on", "val", "--val-scores", *test_files)
     assert code == 2 and "'test' split" in err
+
+
+def test_psumnet_preset_fuses_part_streams_by_recorded_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Three part streams that all read joints ("j"), told apart by the model they record."""
+    rng = np.random.default_rng(3)
+    k, n = len(CLASSES), 30
+    true = rng.integers(0, k, n)
+    paths, logits = [], {}
+    for model in ("psumnet_hand", "psumnet_leg", "psumnet_body"):
+        logits[model] = (np.eye(k)[true] + rng.normal(0, 1, (n, k))).astype(np.float32)
+        probs = np.exp(logits[model]) / np.exp(logits[model]).sum(1, keepdims=True)
+        scores = ScoreFile(
+            sample_ids=np.array([f"s{i}" for i in range(n)]),
+            labels=true,
+            logits=logits[model],
+            probs=probs.astype(np.float32),
+            class_names=CLASSES,
+            meta={"split": "test", "modality": "j", "model": model},
+        )
+        paths.append(scores.write(tmp_path / model / "scores.npz"))
+    out_file = tmp_path / "fused.npz"
+    args = ["ensemble", *map(str, paths), "--preset", "psumnet_ntu60_xsub", "--json", "--out", str(out_file)]
+    code, out, _ = run(capsys, *args)
+    result = json.loads(out)
+    assert code == 0 and result["fuse"] == "logits" and result["weights"] == [1.8, 0.7, 2.0]
+    assert [s["name"] for s in result["streams"]] == ["psumnet_hand", "psumnet_leg", "psumnet_body"]
+    expected = (
+        2.0 * logits["psumnet_body"] + 1.8 * logits["psumnet_hand"] + 0.7 * logits["psumnet_leg"]
+    ) / 4.5
+    np.testing.assert_allclose(ScoreFile.read(out_file).logits, expected, rtol=1e-5)
+    assert result["fused"]["top1"] == pytest.approx(float((expected.argmax(1) == true).mean()))
+    code, out, _ = run(capsys, *args[:-3], "--json", "--fuse", "probs")
+    assert code == 0 and json.loads(out)["fuse"] == "probs"

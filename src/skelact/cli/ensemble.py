@@ -3,6 +3,7 @@
     skelact ensemble j/scores.npz b/scores.npz jm/scores.npz bm/scores.npz --preset pyskl
     skelact ensemble TEST_FILES... --weights 2,2,1,1 --fuse logits --out fused.npz
     skelact ensemble TEST_FILES... --search-on val --val-scores VAL_FILES...
+    skelact ensemble body/scores.npz hand/scores.npz leg/scores.npz --preset psumnet_ntu60_xsub
 
 Weights are searched on the validation files only and then applied, unchanged, to the test files.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from skelact.cli.main import QuietArgumentParser
 from skelact.errors import ConfigError
+from skelact.evaluation.ensemble_presets import PRESETS, preset_help
 
 METRIC_KEYS = ("top1", "top5", "mean_class_accuracy")
 FUSE_HELP = {
@@ -30,12 +32,7 @@ def build_parser() -> QuietArgumentParser:
     parser.add_argument("scores", nargs="+", help="score files of the streams, on the same samples")
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--weights", help="one weight per file, e.g. 2,2,1,1 (default: equal weights)")
-    choice.add_argument(
-        "--preset",
-        choices=("pyskl", "ctrgcn", "brl"),
-        help="pyskl: J:B:JM:BM = 2:2:1:1 on probabilities; ctrgcn: 0.6, 0.6, 0.4, 0.4 on logits; "
-        "brl: J:B:K:JM:BM:KM = 2:2:2:1:1:1 on probabilities",
-    )
+    choice.add_argument("--preset", choices=tuple(PRESETS), help=preset_help())
     choice.add_argument(
         "--search-on",
         choices=("val",),
@@ -120,6 +117,7 @@ def _provenance(result: Any, streams: Any) -> dict[str, Any]:
     return {
         "files": [str(p) for p in streams.paths],
         "modalities": streams.modalities,
+        "models": streams.models,
         "weights": result.weights,
         "fuse": result.fuse,
         "weights_from": result.weights_from,

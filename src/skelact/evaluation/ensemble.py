@@ -6,8 +6,10 @@ clip-averaged logits ("logits"). The references differ: CTR-GCN's `ensemble.py` 
 outputs (logits) with 0.6 J + 0.6 B + 0.4 JM + 0.4 BM; PYSKL averages the softmax of its test clips and then
 weights the streams J:B:JM:BM = 2:2:1:1 (README). Probabilities are the default: they put every stream on
 the same scale, so a stream with larger logits cannot dominate the fixed weights. Each preset fuses as its
-source did unless told otherwise. Weights are normalised to sum to one; that changes no prediction, only keeps
-fused scores on the scale of one stream (fused probabilities stay a distribution).
+source did unless told otherwise (`ensemble_presets`; PSUMNet's per-split presets sum logits, as its code,
+and match its body, hand and leg streams by the model the score files record). Weights are normalised to
+sum to one; that changes no prediction, only keeps fused scores on the scale of one stream (fused
+probabilities stay a distribution).
 """
 
 from __future__ import annotations
@@ -17,29 +19,20 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from skelact.errors import ConfigError, FormatError
+from skelact.evaluation.ensemble_presets import PRESET_FUSE as PRESET_FUSE  # re-exported
+from skelact.evaluation.ensemble_presets import PRESETS, FuseMode, preset_key
 from skelact.evaluation.metrics import summarize
 from skelact.evaluation.scores import ScoreFile
 
-FuseMode = Literal["probs", "logits"]
 FUSE_MODES: tuple[str, ...] = ("probs", "logits")
 
 # Canonical stream order of four-stream ensembles, used when score files record no modality.
 STREAM_ORDER: tuple[str, ...] = ("j", "b", "jm", "bm")
-
-PRESETS: dict[str, dict[str, float]] = {
-    # PYSKL README: 2s = J:B = 1:1, 4s = J:B:JM:BM = 2:2:1:1 (specs/reference-results.md section 1).
-    "pyskl": {"j": 2.0, "b": 2.0, "jm": 1.0, "bm": 1.0},
-    # CTR-GCN ensemble.py: alpha = [0.6, 0.6, 0.4, 0.4] for joint, bone, joint motion, bone motion.
-    "ctrgcn": {"j": 0.6, "b": 0.6, "jm": 0.4, "bm": 0.4},
-    # BRL (specs/brl.md section 7): six streams J:B:K:JM:BM:KM = 2:2:2:1:1:1 on 10-clip probabilities.
-    "brl": {"j": 2.0, "b": 2.0, "k": 2.0, "jm": 1.0, "bm": 1.0, "km": 1.0},
-}
-PRESET_FUSE: dict[str, FuseMode] = {"pyskl": "probs", "ctrgcn": "logits", "brl": "probs"}
 
 # Exhaustive search up to this many weight vectors; coordinate ascent beyond (6 streams at max weight 4 are
 # about 15k vectors, still exhaustive).
@@ -53,6 +46,8 @@ class Streams:
     Attributes:
         paths: the files, in the order given.
         modalities: each file's recorded modality (None for files that do not record one).
+        models: each file's recorded model name (None where not recorded); PSUMNet's part streams share a
+            modality and differ by model.
         sample_ids, labels: (N,) shared by every stream.
         logits, probs: (S, N, K) per-stream scores.
         class_names: K names shared by every stream.
@@ -67,6 +62,11 @@ class Streams:
     probs: np.ndarray
     class_names: tuple[str, ...]
     split: str | None = None
+    models: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            self.models = [None] * len(self.paths)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -77,9 +77,20 @@ class Streams:
             raise ConfigError(f"unknown fusion {fuse!r}; choose one of {', '.join(FUSE_MODES)}")
         return self.probs if fuse == "probs" else self.logits
 
+    def keys(self) -> list[str | None] | None:
+        """What tells the streams apart: the modalities when every file records a distinct one, else the
+        models (PSUMNet's streams), else None."""
+        for names in (self.modalities, self.models):
+            if None not in names and len(set(names)) == len(names):
+                return names
+        return None
+
     def names(self) -> list[str]:
-        """Short labels for tables: the modality where recorded, else the position."""
-        return [m if m else f"#{i + 1}" for i, m in enumerate(self.modalities)]
+        """Short labels for tables: the distinct modality or model where recorded, else the position."""
+        keys = self.keys()
+        if keys is None:
+            keys = self.modalities
+        return [m if m else f"#{i + 1}" for i, m in enumerate(keys)]
 
     def reordered(self, order: Sequence[int]) -> Streams:
         return Streams(
@@ -91,6 +102,7 @@ class Streams:
             probs=self.probs[list(order)],
             class_names=self.class_names,
             split=self.split,
+            models=[self.models[i] for i in order],
         )
 
 
@@ -153,12 +165,17 @@ def align(files: Sequence[tuple[Path, ScoreFile]]) -> Streams:
         probs=np.stack(probs).astype(np.float64),
         class_names=ref.class_names,
         split=known.pop() if known else None,
+        models=[_recorded(scores, "model") for _, scores in files],
     )
 
 
 def _modality(scores: ScoreFile) -> str | None:
-    modality = scores.meta.get("modality")
-    return str(modality) if modality else None
+    return _recorded(scores, "modality")
+
+
+def _recorded(scores: ScoreFile, key: str) -> str | None:
+    value = scores.meta.get(key)
+    return str(value) if value else None
 
 
 def _check_unique_ids(path: Path, scores: ScoreFile) -> None:
@@ -271,11 +288,12 @@ def evaluate(
             "name": name,
             "file": str(path),
             "modality": modality,
+            "model": model,
             "weight": float(weight),
             "metrics": metrics(scores[i], streams.labels),
         }
-        for i, (name, path, modality, weight) in enumerate(
-            zip(streams.names(), streams.paths, streams.modalities, weights, strict=True)
+        for i, (name, path, modality, model, weight) in enumerate(
+            zip(streams.names(), streams.paths, streams.modalities, streams.models, weights, strict=True)
         )
     ]
     return EnsembleResult(
@@ -288,23 +306,26 @@ def evaluate(
 
 
 def preset_weights(preset: str, streams: Streams) -> tuple[list[float], str | None]:
-    """A paper's weights for the streams, matched by recorded modality (else by position, with a note)."""
+    """A paper's weights for the streams, matched by recorded modality, or by recorded model for presets
+    whose streams are models (PSUMNet); else by position, with a note."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     table = PRESETS[preset]
-    recorded = [m is not None for m in streams.modalities]
+    key = preset_key(preset)
+    names = streams.modalities if key == "modality" else streams.models
+    recorded = [m is not None for m in names]
     if all(recorded):
-        for path, modality in zip(streams.paths, streams.modalities, strict=True):
-            if modality not in table:
+        for path, name in zip(streams.paths, names, strict=True):
+            if name not in table:
                 raise ConfigError(
                     f"preset {preset} has weights for the streams {', '.join(table)}, but {path} holds "
-                    f"modality {modality!r}",
+                    f"{key} {name!r}",
                     hint="pass --weights with one weight per file",
                 )
-        return [table[m] for m in streams.modalities], None  # type: ignore[index]
+        return [table[m] for m in names], None  # type: ignore[index]
     if any(recorded):
         raise ConfigError(
-            "some score files record their modality and some do not, so the preset cannot match them",
+            f"some score files record their {key} and some do not, so the preset cannot match them",
             hint="pass --weights with one weight per file",
         )
     if len(streams) > len(table):
@@ -314,7 +335,7 @@ def preset_weights(preset: str, streams: Streams) -> tuple[list[float], str | No
         )
     order = tuple(table)[: len(streams)]  # the preset's own stream order (STREAM_ORDER for 4 streams)
     note = (
-        f"the score files record no modality; preset {preset} assumes they are given in the order "
+        f"the score files record no {key}; preset {preset} assumes they are given in the order "
         f"{', '.join(order)}"
     )
     return [table[m] for m in order], note
@@ -322,7 +343,8 @@ def preset_weights(preset: str, streams: Streams) -> tuple[list[float], str | No
 
 def match_streams(test: Streams, val: Streams) -> tuple[Streams, str | None]:
     """`val` reordered so that its i-th stream is the test's i-th: by modality where every file records a
-    distinct one, else by position (with a note)."""
+    distinct one, else by model where every file records a distinct one (PSUMNet's part streams), else by
+    position (with a note)."""
     if len(test) != len(val):
         raise ConfigError(
             f"{len(val)} validation score files for {len(test)} test score files",
@@ -332,19 +354,19 @@ def match_streams(test: Streams, val: Streams) -> tuple[Streams, str | None]:
         raise FormatError(
             f"validation scores name other classes than the test scores in {test.paths[0]}", path=val.paths[0]
         )
-    distinct = all(
-        None not in s.modalities and len(set(s.modalities)) == len(s.modalities) for s in (test, val)
-    )
-    if distinct:
-        if set(test.modalities) != set(val.modalities):
-            raise ConfigError(
-                f"validation streams ({', '.join(map(str, val.modalities))}) differ from the test streams "
-                f"({', '.join(map(str, test.modalities))})"
-            )
-        return val.reordered([val.modalities.index(m) for m in test.modalities]), None
+    for key in ("modality", "model"):
+        test_names = test.modalities if key == "modality" else test.models
+        val_names = val.modalities if key == "modality" else val.models
+        if not all(None not in n and len(set(n)) == len(n) for n in (test_names, val_names)):
+            continue
+        if set(test_names) != set(val_names):
+            listed = ", ".join(map(str, val_names)), ", ".join(map(str, test_names))
+            raise ConfigError(f"validation streams ({listed[0]}) differ from the test streams ({listed[1]})")
+        return val.reordered([val_names.index(m) for m in test_names]), None
     return (
         val,
-        "validation files are matched to test files by position (not every file records a distinct modality)",
+        "validation files are matched to test files by position (not every file records a distinct "
+        "modality or model)",
     )
 
 
