@@ -1,4 +1,5 @@
-"""configs/model/{ctrgcn,stgcnpp}.yaml train through the real `skelact fit` on the synthetic store."""
+"""configs/model/{ctrgcn,stgcnpp,psumnet_hand}.yaml train through the real `skelact fit` on the synthetic
+store."""
 
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from skelact.cli.main import main
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 
 
-@pytest.mark.parametrize(("name", "width"), [("ctrgcn", 8), ("stgcnpp", 12)])
+@pytest.mark.parametrize(("name", "width"), [("ctrgcn", 8), ("stgcnpp", 12), ("psumnet_hand", 8)])
 def test_model_config_trains_one_tiny_epoch(synthetic_store_3d, tmp_path, name, width):
     args = [
         "fit",
