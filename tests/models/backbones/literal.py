@@ -329,3 +329,80 @@ def assert_gradients_match(reference: nn.Module, model: nn.Module, convert, x: T
         torch.testing.assert_close(
             p.grad, expected[name], atol=atol, rtol=0, msg=lambda m, n=name: f"{n}: {m}"
         )
+
+
+# --------------------------------------------------------------------------------------------- PSUMNet
+
+
+def literal_spatial_graph(num_node: int, inward_one_based: list[tuple[int, int]]) -> Tensor:
+    """CTR-GCN's tools.get_spatial_graph on a 1-based (child, parent) list, as PSUMNet's graph files call it
+    (an index 0 in a list written 0-based becomes -1 and wraps, as in the released SHREC graph)."""
+    inward = [(i - 1, j - 1) for i, j in inward_one_based]
+
+    def edge2mat(link: list[tuple[int, int]]) -> Tensor:
+        A = torch.zeros(num_node, num_node)
+        for i, j in link:
+            A[j, i] = 1
+        return A
+
+    def normalize_digraph(A: Tensor) -> Tensor:
+        out = torch.zeros_like(A)
+        for j in range(num_node):
+            if A[:, j].sum() > 0:
+                out[:, j] = A[:, j] / A[:, j].sum()
+        return out
+
+    self_link = edge2mat([(i, i) for i in range(num_node)])
+    outward = [(j, i) for i, j in inward]
+    return torch.stack([self_link, normalize_digraph(edge2mat(inward)), normalize_digraph(edge2mat(outward))])
+
+
+class LiteralPSUMNet(nn.Module):
+    """PSUMNet's released feeder and model for one stream: the part's joints copied one by one, bones by a
+    loop over the 1-based pairs (a later pair overwrites), forward-difference motions, [J, B, JV, BV], then
+    the official `Model`: data BN, the stream's rows of TCN_GCN units in a ModuleList ``layers``, fc."""
+
+    TABLE = [(12, 64, 1), (64, 64, 1), (64, 64, 1), (64, 64, 1), (64, 128, 2), (128, 128, 1), (128, 128, 1),
+             (128, 256, 2), (256, 256, 1), (256, 256, 1)]  # fmt: skip
+
+    def __init__(
+        self,
+        joints: list[int],
+        pairs_one_based: list[tuple[int, int]],
+        rows: list[int],
+        num_classes: int,
+        num_persons: int,
+    ) -> None:
+        super().__init__()
+        self.joints, self.pairs = joints, pairs_one_based
+        A = literal_spatial_graph(len(joints), pairs_one_based)
+        self.data_bn = nn.BatchNorm1d(num_persons * 12 * len(joints))
+        self.layers = nn.ModuleList(
+            LiteralCTRBlock(*self.TABLE[r - 1][:2], A, self.TABLE[r - 1][2], residual=r != 1) for r in rows
+        )
+        self.fc = nn.Linear(256, num_classes)
+
+    def feeder(self, x: Tensor) -> Tensor:
+        """(N, M, T, V_layout, C) -> the official (N, 12, T, V_part, M)."""
+        data = x.permute(0, 4, 2, 3, 1)  # (N, C, T, V, M)
+        part = torch.zeros(*data.shape[:3], len(self.joints), data.shape[4], dtype=x.dtype)
+        for i, j in enumerate(self.joints):
+            part[:, :, :, i] = data[:, :, :, j]
+        bone = torch.zeros_like(part)
+        for v1, v2 in self.pairs:
+            bone[:, :, :, v1 - 1] = part[:, :, :, v1 - 1] - part[:, :, :, v2 - 1]
+        joint_vel, bone_vel = torch.zeros_like(part), torch.zeros_like(bone)
+        joint_vel[:, :, :-1] = part[:, :, 1:] - part[:, :, :-1]
+        bone_vel[:, :, :-1] = bone[:, :, 1:] - bone[:, :, :-1]
+        return torch.cat([part, bone, joint_vel, bone_vel], dim=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.feeder(x)
+        N, C, T, V, M = x.size()
+        x = x.permute(0, 4, 3, 1, 2).contiguous().view(N, M * V * C, T)
+        x = self.data_bn(x)
+        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2).contiguous().view(N * M, C, T, V)
+        for layer in self.layers:
+            x = layer(x)
+        x = x.view(N, M, x.size(1), -1).mean(3).mean(1)
+        return self.fc(x)

@@ -8,7 +8,7 @@ import torch
 
 from skelact.errors import ConfigError
 from skelact.models import create_model, model_options
-from skelact.models.backbones.psumnet import PSUMNet
+from skelact.models.backbones.psumnet import PSUMNet, convert_official_state_dict
 from skelact.skeleton import get_layout
 from skelact.skeleton.graph import listed_partition
 from skelact.skeleton.parts import part_layout
@@ -151,3 +151,66 @@ def test_state_dict_round_trip_and_new_head() -> None:
     torch.testing.assert_close(a(x), b(x))
     a.reset_classifier(3)
     assert a(x).shape == (2, 3)
+
+
+# The released lists (feeders/bone_pairs.py and graph/*.py of skelemoa/psumnet), 1-based, written out as
+# the code has them so the literal stream below uses nothing of skelact's part definitions.
+RELEASED = {
+    ("ntu25", "body"): (
+        list(range(25)),
+        [(1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9), (11, 10),
+         (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18), (20, 19), (22, 23),
+         (23, 8), (24, 25), (25, 12)],
+        list(range(1, 11)),
+    ),
+    ("ntu25", "hands"): (
+        [20, 4, 5, 6, 7, 21, 22, 8, 9, 10, 11, 23, 24],
+        [(2, 1), (3, 2), (4, 3), (5, 4), (6, 5), (7, 5), (8, 1), (9, 8), (10, 9), (11, 10), (12, 11),
+         (13, 11)],
+        [1, 5, 6, 7, 8, 9],
+    ),
+    ("ntu25", "legs"): (
+        [0, 12, 13, 14, 15, 16, 17, 18, 19],
+        [(2, 1), (3, 2), (4, 3), (5, 4), (5, 1), (6, 5), (7, 6), (8, 7)],
+        [1, 5, 6, 8],
+    ),
+    ("shrec22", "hands"): (
+        list(range(22)),
+        [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (1, 6), (6, 7), (7, 8), (8, 9), (1, 10), (10, 11), (11, 12),
+         (12, 13), (1, 14), (14, 15), (15, 16), (16, 17), (1, 18), (18, 19), (19, 20), (20, 21)],
+        [1, 5, 6, 7, 8, 9],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("layout", "part"), list(RELEASED))
+def test_official_quirks_equal_the_released_feeder_and_model(literal, layout: str, part: str) -> None:
+    """The released stream (literal feeder loops, graph from its lists, ModuleList of units) and ours with
+    official_quirks, on the same weights through `convert_official_state_dict`: same logits."""
+    joints, pairs, rows = RELEASED[(layout, part)]
+    persons = 1 if layout == "shrec22" else 2
+    torch.manual_seed(0)
+    reference = literal.LiteralPSUMNet(joints, pairs, rows, num_classes=14, num_persons=persons)
+    v = get_layout(layout).num_joints
+    shape = (3, persons, 12, v, 3)
+    literal.randomise(reference, calibrate=shape)
+    model = create_model(
+        "psumnet", layout=layout, in_channels=3, num_classes=14, num_persons=persons, part=part,
+        official_quirks=True,
+    )  # fmt: skip
+    model.load_state_dict(convert_official_state_dict(reference.state_dict()), strict=True)
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(1))  # no joint exactly missing
+    reference.eval(), model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference(x), atol=1e-5, rtol=1e-5)
+    if part == "legs":
+        literal.assert_gradients_match(reference, model, convert_official_state_dict, x)
+
+
+def test_corrected_graph_differs_from_the_released_one_only_where_the_quirks_are(literal) -> None:
+    released = literal.literal_spatial_graph(9, RELEASED[("ntu25", "legs")][1])
+    quirky = torch.from_numpy(listed_partition(part_layout("ntu25", "legs", official_quirks=True)))
+    torch.testing.assert_close(quirky, released)
+    corrected = torch.from_numpy(listed_partition(part_layout("ntu25", "legs")))
+    changed = (corrected != quirky).any(0).nonzero().tolist()
+    assert {j for pair in changed for j in pair} <= {0, 3, 4, 5, 6, 7, 8}  # hips, feet: the shifted chain

@@ -18,14 +18,16 @@ feed it plain keypoints (``model.modality: j``) and a checkpoint rebuilds the st
 ``official_quirks`` reproduces the released code: its part pairs (`parts.OFFICIAL_QUIRKS`: the off-by-one
 NTU leg list, the shifted SHREC'17 indices) and its first-layer relation width R = 12 // 8 = 1. Off (the
 default): corrected pairs and R = 8 in the first layer, CTR-GCN's width for raw-coordinate input
-[design choice]. Parameter counts: docs/psumnet.md.
+[design choice]. Parameter counts: docs/psumnet.md. Released checkpoints (the body stream's) load through
+`convert_official_state_dict` into a stream built with ``official_quirks=True``.
 """
 
 from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -34,6 +36,7 @@ from skelact.data.transforms.part_features import UNIFIED_MODALITY, PartModality
 from skelact.errors import ConfigError
 from skelact.models.backbones.base import DataBN, GraphBackbone
 from skelact.models.backbones.ctrgcn import CTRGCNBlock, init_official_head
+from skelact.models.backbones.ctrgcn import convert_official_state_dict as convert_ctrgcn_state_dict
 from skelact.models.backbones.stgcn import stage_plan
 from skelact.models.registry import register_model
 from skelact.skeleton import Layout
@@ -173,3 +176,17 @@ def _stream_builder(part: str) -> Callable[..., PSUMNet]:
 
 for _stream, _part in STREAMS.items():
     register_model(f"psumnet_{_stream}")(_stream_builder(_part))
+
+
+def convert_official_state_dict(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Map a released PSUMNet state dict onto `PSUMNet`'s names.
+
+    Its STRBs are CTR-GCN's units kept in a ModuleList ``layers`` (``layers.0.gcn1.convs.0.conv1.weight``),
+    so the i-th listed block becomes CTR-GCN's ``l{i+1}`` and CTR-GCN's converter does the rest (it numbers
+    the blocks in order, whatever rows of the table the stream uses).
+    """
+    renamed = {}
+    for key, value in state_dict.items():
+        key = key.removeprefix("module.")
+        renamed[re.sub(r"^layers\.(\d+)\.", lambda m: f"l{int(m.group(1)) + 1}.", key)] = value
+    return convert_ctrgcn_state_dict(renamed)
