@@ -72,3 +72,25 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"research data folder {SHARED_DATA} is absent (it is never copied into the repo)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def trained_run_2d(synthetic_store_2d: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A one-epoch coco17 (x, y, score) model on the synthetic 2D store, for video and mapping tests."""
+    from skelact.cli.main import main
+
+    root = tmp_path_factory.mktemp("runs2d")
+    args = [
+        "--config", str(CONFIGS / "trainer" / "cpu.yaml"),
+        "--config", str(CONFIGS / "data" / "synthetic2d.yaml"),
+        "--config", str(CONFIGS / "model" / "stgcn.yaml"),
+        "--model.model_args", '{"base_channels": 8}',
+        "--data.clip_len", "16",
+        "--data.batch_size", "16",
+        "--trainer.max_epochs", "1",
+        "--trainer.enable_progress_bar", "false",
+        "--data.store", str(synthetic_store_2d),
+        "--trainer.default_root_dir", str(root),
+    ]  # fmt: skip
+    assert main(["fit", *args]) == 0
+    return {"ckpt": root / "version_0" / "checkpoints" / "last.ckpt", "store": synthetic_store_2d}

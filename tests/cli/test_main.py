@@ -156,7 +156,7 @@ def test_predict_refuses_a_store_of_another_layout(
 
 @pytest.mark.parametrize(
     ("shape", "fragment"),
-    [((0, 25, 3), "zero frames"), ((10, 17, 3), "17 joints"), ((10, 25, 2), "coordinates")],
+    [((0, 25, 3), "empty sequence"), ((10, 17, 3), "17 joints"), ((10, 25, 2), "coordinates")],
 )
 def test_predict_refuses_bad_arrays(
     capsys: pytest.CaptureFixture[str],

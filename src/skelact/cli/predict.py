@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from skelact.cli.main import QuietArgumentParser
-from skelact.errors import FormatError
 
 
 def run_predict(args: list[str]) -> int:
@@ -16,13 +13,18 @@ def run_predict(args: list[str]) -> int:
     )
     parser.add_argument("--ckpt", required=True, help="checkpoint written by `skelact fit`")
     parser.add_argument(
-        "--input", required=True, help="a store directory, or a .npy array (T,V,C) or (M,T,V,C)"
+        "--input",
+        required=True,
+        help="a store directory, or a clip: .npy (T,V,C) or (M,T,V,C), .csv/.json keypoint table, .skeleton",
     )
+    parser.add_argument(
+        "--layout", default=None, help="the input's skeleton when it is not the model's (mapped if possible)"
+    )
+    parser.add_argument("--score-channel", action="store_true", help="a .npy clip's last channel is a score")
     parser.add_argument("--split", default=None, help="store split to predict (default: all samples)")
     parser.add_argument("--top-k", type=int, default=5)
     options = parser.parse_args(args)
 
-    from skelact.data.sample import SkeletonSample
     from skelact.data.store import SkeletonStore
     from skelact.inference.predictor import Predictor
 
@@ -30,16 +32,12 @@ def run_predict(args: list[str]) -> int:
     source = Path(options.input)
     if source.is_dir():
         predictions = predictor.predict_store(SkeletonStore(source), options.split, options.top_k)
-    elif source.suffix == ".npy":
-        array = _load_array(source)
-        sample = SkeletonSample(keypoint=array if array.ndim == 4 else array[None], sample_id=source.stem)
-        predictions = [predictor.predict_sample(sample, options.top_k, source=str(source))]
     else:
-        raise FormatError(
-            "expected a store directory or a .npy keypoint array",
-            path=source,
-            hint="convert other formats with `skelact prepare` first",
-        )
+        predictions = [
+            predictor.predict_file(
+                source, layout=options.layout, score_channel=options.score_channel, top_k=options.top_k
+            )
+        ]
     correct = known = 0
     for p in predictions:
         ranked = "  ".join(
@@ -53,13 +51,3 @@ def run_predict(args: list[str]) -> int:
     if known:
         print(f"top-1 {correct / known:.4f} on {known} labelled samples")
     return 0
-
-
-def _load_array(path: Path) -> np.ndarray:
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise FormatError(f"cannot read keypoint array: {err}", path=path) from None
-    if array.ndim not in (3, 4):
-        raise FormatError(f"expected shape (T, V, C) or (M, T, V, C), got {array.shape}", path=path)
-    return array.astype(np.float32)

@@ -3,6 +3,7 @@ names (DESIGN.md principle 6), so input is handled exactly as in training."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,11 @@ from skelact.data.sample import SkeletonSample
 from skelact.data.store import SkeletonStore
 from skelact.data.transforms.features import ModalityFeatures
 from skelact.errors import FormatError, LayoutError, SkelactError
+from skelact.inference.inputs import read_clip_file, sample_from_array
 from skelact.methods.supervised import CHECKPOINT_KEY, InputModel
 from skelact.models.registry import create_model
 from skelact.skeleton.layout import Layout, get_layout
+from skelact.skeleton.mapping import get_mapping, list_mappings, map_keypoints
 
 
 @dataclass
@@ -81,31 +84,62 @@ class Predictor:
         spec = ClipSpec.from_dict(meta["data"]["clip"])
         return cls(net, layout, spec, list(meta["class_names"]), int(meta["num_coords"]))
 
+    def adapt(self, sample: SkeletonSample, layout: str | Layout | None = None) -> SkeletonSample:
+        """The sample in the checkpoint's layout: mapped through `skelact.skeleton.mapping` when it comes in
+        another layout (given, or recognised by its joint count when exactly one mapping fits)."""
+        source = None if layout is None else get_layout(layout)
+        if source is None and sample.num_joints != self.layout.num_joints:
+            candidates = [
+                a
+                for a, b in list_mappings()
+                if b == self.layout.name and get_layout(a).num_joints == sample.num_joints
+            ]
+            source = get_layout(candidates[0]) if len(candidates) == 1 else None
+        if source is None or source.name == self.layout.name:
+            return sample
+        if sample.num_joints != source.num_joints:
+            raise LayoutError(
+                f"{sample.sample_id or 'input'}: {sample.num_joints} joints, but layout {source.name!r} "
+                f"has {source.num_joints}"
+            )
+        keypoint, score = map_keypoints(sample.keypoint, source, self.layout, sample.score)
+        return dataclasses.replace(sample, keypoint=keypoint, score=score)
+
     def check_input(self, sample: SkeletonSample, source: str) -> None:
         """One clear error for input the model cannot take, instead of a crash deep inside the network."""
-        if sample.num_frames == 0:
-            raise FormatError("empty sequence (zero frames)", path=source)
+        if sample.keypoint.ndim != 4 or sample.num_persons == 0 or sample.num_frames == 0:
+            raise FormatError(f"empty sequence (keypoint shape {tuple(sample.keypoint.shape)})", path=source)
         if sample.num_joints != self.layout.num_joints:
+            known = [a for a, b in list_mappings() if b == self.layout.name]
             raise LayoutError(
                 f"{source}: {sample.num_joints} joints, but the checkpoint expects layout "
-                f"{self.layout.name!r} with {self.layout.num_joints} joints"
+                f"{self.layout.name!r} with {self.layout.num_joints} joints",
+                hint=(
+                    f"name the input's layout (one of {', '.join(known)}) to map it"
+                    if known
+                    else "predict on data of the layout the model was trained on"
+                ),
             )
         if sample.num_channels != self.num_coords:
+            extra = (
+                " (a confidence score goes in `score`, or pass score_channel)"
+                if sample.num_channels == self.num_coords + 1
+                else ""
+            )
             raise FormatError(
-                f"{sample.num_channels} coordinates per joint, the checkpoint expects {self.num_coords}",
+                f"{sample.num_channels} coordinates per joint, the checkpoint expects "
+                f"{self.num_coords}{extra}",
                 path=source,
             )
 
-    @torch.no_grad()
-    def predict_sample(self, sample: SkeletonSample, top_k: int = 5, source: str = "input") -> Prediction:
-        sample.validate(source=source)
-        self.check_input(sample, source)
+    def clips(self, sample: SkeletonSample) -> np.ndarray:
+        """The test-time clips (K, M, T, V, C') of one checked sample, exactly as in training."""
         keypoint, score = sample.keypoint, sample.score
 
         def read(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
             return keypoint[:, frames], None if score is None else score[:, frames]
 
-        clips = make_clips(
+        return make_clips(
             read,
             sample.num_frames,
             self.spec,
@@ -114,18 +148,82 @@ class Predictor:
             rng=np.random.default_rng(0),
             image_size=image_size_from_meta(sample.meta),
         )
-        return self._top_k(torch.from_numpy(clips)[None], sample.sample_id, sample.label, top_k)[0]
+
+    @torch.no_grad()
+    def predict_sample(
+        self,
+        sample: SkeletonSample,
+        top_k: int = 5,
+        source: str = "input",
+        layout: str | Layout | None = None,
+    ) -> Prediction:
+        """Top-k classes of one sample; `layout` names the input's skeleton when it is not the model's."""
+        self.check_shape(sample, source)
+        sample = self.adapt(sample, layout)
+        self.check_input(sample, source)
+        sample.validate(source=source)
+        return self._top_k(torch.from_numpy(self.clips(sample))[None], sample.sample_id, sample.label, top_k)[
+            0
+        ]
+
+    @torch.no_grad()
+    def probabilities(self, samples: list[SkeletonSample], batch_size: int = 64) -> np.ndarray:
+        """(N, classes) class probabilities of checked samples (e.g. sliding windows), batched."""
+        out = []
+        for start in range(0, len(samples), batch_size):
+            clips = torch.from_numpy(np.stack([self.clips(s) for s in samples[start : start + batch_size]]))
+            n, k = clips.shape[:2]
+            out.append(self.net(clips.flatten(0, 1)).view(n, k, -1).softmax(-1).mean(1).numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), dtype=np.float32)
+
+    def predict_array(
+        self,
+        array: np.ndarray,
+        *,
+        score: np.ndarray | None = None,
+        layout: str | Layout | None = None,
+        top_k: int = 5,
+        sample_id: str = "array",
+    ) -> Prediction:
+        """Top-k classes of a (T, V, C) or (M, T, V, C) keypoint array."""
+        sample = sample_from_array(array, score=score, sample_id=sample_id)
+        return self.predict_sample(sample, top_k, source=sample_id, layout=layout)
+
+    def predict_file(
+        self,
+        path: str | Path,
+        *,
+        layout: str | Layout | None = None,
+        score_channel: bool = False,
+        top_k: int = 5,
+    ) -> Prediction:
+        """Top-k classes of one clip file (`.npy`, `.csv`/`.json` keypoint table, NTU `.skeleton`)."""
+        sample = read_clip_file(
+            path, get_layout(layout) if layout else self.layout, score_channel=score_channel
+        )
+        return self.predict_sample(sample, top_k, source=str(path), layout=layout)
+
+    @staticmethod
+    def check_shape(sample: SkeletonSample, source: str) -> None:
+        keypoint = np.asarray(sample.keypoint)
+        if keypoint.ndim != 4:
+            raise FormatError(f"expected keypoints shaped (M, T, V, C), got {keypoint.shape}", path=source)
+        if 0 in keypoint.shape:
+            raise FormatError(f"empty sequence: keypoint shape {keypoint.shape}", path=source)
 
     @torch.no_grad()
     def predict_store(
         self, store: SkeletonStore, split: str | None = None, top_k: int = 5, batch_size: int = 32
     ) -> list[Prediction]:
+        # Another layout is mapped on read when a joint mapping exists (else one clear LayoutError).
+        mapping = None
         if store.layout.name != self.layout.name or store.layout.num_joints != self.layout.num_joints:
-            raise LayoutError(
-                f"store {store.path} was prepared for layout {store.layout.name!r}, "
-                f"the checkpoint expects {self.layout.name!r}",
-                hint="predict on data of the layout the model was trained on",
-            )
+            mapping = get_mapping(store.layout, self.layout)
+
+        def read(index: int, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+            keypoint, score = store.read(index, frames)
+            return (keypoint, score) if mapping is None else mapping.apply(keypoint, score)
+
         if store.num_channels != self.num_coords:
             raise FormatError(
                 f"store has {store.num_channels} coordinates per joint, "
@@ -139,10 +237,10 @@ class Predictor:
             clips = np.stack(
                 [
                     make_clips(
-                        lambda f, i=int(i): store.read(i, f),
+                        lambda f, i=int(i): read(i, f),
                         int(store.lengths[i]),
                         self.spec,
-                        store.layout,
+                        self.layout,
                         test_mode=True,
                         rng=np.random.default_rng(0),
                         image_size=image_size_from_meta(store.meta(int(i))),

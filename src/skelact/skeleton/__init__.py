@@ -12,16 +12,21 @@ from skelact.skeleton.graph import (
     uniform,
 )
 from skelact.skeleton.layout import Layout, get_layout, list_layouts, register_layout
+from skelact.skeleton.mapping import LayoutMapping, get_mapping, list_mappings, map_keypoints
 
 __all__ = [
     "ADJACENCY_STRATEGIES",
     "Layout",
+    "LayoutMapping",
     "build_adjacency",
     "edge_matrix",
     "get_layout",
+    "get_mapping",
     "hop_distance",
     "k_hop",
     "list_layouts",
+    "list_mappings",
+    "map_keypoints",
     "normalize_digraph",
     "register_layout",
     "spatial_partition",
