@@ -288,3 +288,43 @@ def test_psumnet_preset_fuses_part_streams_by_recorded_model(
     assert result["fused"]["top1"] == pytest.approx(float((expected.argmax(1) == true).mean()))
     code, out, _ = run(capsys, *args[:-3], "--json", "--fuse", "probs")
     assert code == 0 and json.loads(out)["fuse"] == "probs"
+
+
+def test_psumnet_streams_end_to_end(
+    capsys: pytest.CaptureFixture[str], synthetic_store_3d: Path, tmp_path: Path
+) -> None:
+    """Three tiny part streams trained and tested through the command line; the preset finds each score
+    file's stream by the model it records."""
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    files = {}
+    for stream in ("leg", "body", "hand"):
+        root = tmp_path / stream
+        tiny = [
+            "--config", str(configs / "trainer" / "cpu.yaml"),
+            "--config", str(configs / "data" / "synthetic3d.yaml"),
+            "--config", str(configs / "model" / f"psumnet_{stream}.yaml"),
+            "--model.model_args", '{"base_channels": 8}',
+            "--data.clip_len", "16",
+            "--data.batch_size", "16",
+            "--trainer.max_epochs", "1",
+            "--trainer.enable_progress_bar", "false",
+            "--data.store", str(synthetic_store_3d),
+            "--trainer.default_root_dir", str(root),
+        ]  # fmt: skip
+        assert main(["fit", *tiny]) == 0
+        out = root / "scores"
+        assert (
+            main(["test", *tiny, "--model.report_dir", str(out), "--ckpt_path", str(root / "version_0")]) == 0
+        )
+        files[stream] = out / "scores.npz"
+        assert ScoreFile.read(files[stream]).meta["model"] == f"psumnet_{stream}"
+    capsys.readouterr()
+    code, out, _ = run(
+        capsys, "ensemble", *map(str, files.values()), "--preset", "psumnet_ntu60_xsub", "--json"
+    )
+    result = json.loads(out)
+    assert code == 0 and result["weights"] == [0.7, 2.0, 1.8] and result["fuse"] == "logits"
+    assert [s["name"] for s in result["streams"]] == ["psumnet_leg", "psumnet_body", "psumnet_hand"]
+    assert result["fused"]["top1"] == pytest.approx(
+        fused_top1(list(files.values()), [0.7, 2.0, 1.8], "logits")
+    )
