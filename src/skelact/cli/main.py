@@ -5,6 +5,9 @@
     skelact predict --ckpt CKPT --input STORE_OR_FILE [--top-k 5]
     skelact info STORE
     skelact ensemble SCORE_FILES... [--weights 2,2,1,1 | --preset pyskl|ctrgcn | --search-on val ...]
+    skelact video IN.mp4 --ckpt CKPT [--window 64 --stride 16 --out OUT.mp4 --json T.json --save-keypoints K]
+    skelact render INPUT --out FILE.gif|mp4 [--sample ID --ckpt CKPT]
+    skelact export --ckpt CKPT --format onnx|torchscript --out FILE [--clip-len 64 --persons 2]
 
 Every error the user can fix is printed as one line with a hint and a non-zero exit; `--debug` anywhere on the
 command line shows the traceback instead.
@@ -68,6 +71,9 @@ def _dispatch(args: list[str]) -> int:
         "predict": _lazy("skelact.cli.predict", "run_predict"),
         "info": _lazy("skelact.cli.info", "run_info"),
         "ensemble": _lazy("skelact.cli.ensemble", "run_ensemble"),
+        "video": _lazy("skelact.cli.video", "run_video"),
+        "render": _lazy("skelact.cli.render", "run_render"),
+        "export": _lazy("skelact.cli.export", "run_export"),
     }
     if command not in commands:
         known = ", ".join([*LIGHTNING_COMMANDS, *commands])

@@ -1,0 +1,94 @@
+"""`skelact render INPUT --out FILE.gif|mp4 [--sample ID] [--ckpt C]`: skeleton animations with labels.
+
+INPUT is a store directory (one sample: `--sample` id or index, default the first), a clip file (`.npy`,
+`.csv`/`.json` keypoint table, NTU `.skeleton`; `--layout` names its skeleton), or, with `--scores`, a store
+whose worst-classified samples are rendered into the folder `--out`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from skelact.cli.main import QuietArgumentParser
+from skelact.errors import ConfigError
+
+if TYPE_CHECKING:
+    from skelact.data.store import SkeletonStore
+
+
+def run_render(args: list[str]) -> int:
+    parser = QuietArgumentParser(prog="skelact render", description="Animate skeletons with their labels.")
+    parser.add_argument("input", help="a store directory or a clip file")
+    parser.add_argument("--out", required=True, help="output .gif or .mp4 (a folder with --scores)")
+    parser.add_argument("--sample", default=None, help="store sample id or index (default: the first)")
+    parser.add_argument("--split", default=None, help="store split the default sample is taken from")
+    parser.add_argument("--ckpt", default=None, help="also show this checkpoint's prediction")
+    parser.add_argument("--layout", default=None, help="skeleton of a clip file (default: the checkpoint's)")
+    parser.add_argument("--score-channel", action="store_true", help="a clip file's last channel is a score")
+    parser.add_argument("--scores", default=None, help="score file: render the worst-classified samples")
+    parser.add_argument("--worst", type=int, default=5, help="how many samples with --scores")
+    parser.add_argument("--fps", type=float, default=15.0)
+    parser.add_argument("--max-frames", type=int, default=None, help="subsample long sequences to this many")
+    options = parser.parse_args(args)
+
+    from skelact.data.store import SkeletonStore
+    from skelact.inference.inputs import read_clip_file
+    from skelact.inference.predictor import Predictor
+    from skelact.skeleton.layout import get_layout
+    from skelact.viz.render import render_sample
+
+    source = Path(options.input)
+    if options.scores:
+        from skelact.evaluation.scores import ScoreFile
+        from skelact.viz.worst import render_worst
+
+        written = render_worst(
+            ScoreFile.read(options.scores),
+            SkeletonStore(source),
+            options.out,
+            options.worst,
+            max_frames=options.max_frames,
+        )
+        print("\n".join(str(p) for p in written))
+        return 0
+    predictor = Predictor.from_checkpoint(options.ckpt) if options.ckpt else None
+    true_label = None
+    if source.is_dir():
+        store = SkeletonStore(source)
+        index = _sample_index(store, options.sample, options.split)
+        sample, layout = store[index], store.layout
+        if sample.label >= 0:
+            true_label = store.class_names[sample.label]
+    else:
+        if options.layout is None and predictor is None:
+            raise ConfigError(
+                "name the clip's skeleton with --layout (or give --ckpt)", hint="e.g. --layout coco17"
+            )
+        layout = get_layout(options.layout) if options.layout else predictor.layout
+        sample = read_clip_file(source, layout, score_channel=options.score_channel)
+    predicted = None
+    if predictor is not None:
+        p = predictor.predict_sample(sample, top_k=1, source=str(source), layout=layout)
+        predicted = f"{p.classes[0]} ({p.probabilities[0]:.2f})"
+    out = render_sample(
+        sample.keypoint,
+        layout,
+        options.out,
+        title=sample.sample_id,
+        true_label=true_label,
+        predicted=predicted,
+        fps=options.fps,
+        max_frames=options.max_frames,
+    )
+    print(f"wrote {out}")
+    return 0
+
+
+def _sample_index(store: SkeletonStore, sample: str | None, split: str | None) -> int:
+    if sample is None:
+        return int(store.split(split)[0]) if split else 0
+    if sample in store.sample_ids:
+        return store.sample_ids.index(sample)
+    if sample.isdigit() and int(sample) < len(store):
+        return int(sample)
+    raise ConfigError(f"no sample {sample!r} in {store.path}", hint="give a sample id or an index")
