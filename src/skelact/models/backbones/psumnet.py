@@ -99,14 +99,12 @@ class PSUMNet(GraphBackbone):
         self.official_quirks = official_quirks
         self.block_rows = check_blocks(STREAM_BLOCKS[part] if blocks is None else blocks)
         A = torch.from_numpy(listed_partition(self.layout))
-        table = [
-            (self.in_channels, base_channels, 1),
-            *stage_plan(base_channels),
-        ]  # 10 rows (in, out, stride)
+        # (out, stride) of the 10 rows; a block's input is the previous kept block's output.
+        table = [(base_channels, 1), *((out, stride) for _, out, stride in stage_plan(base_channels))]
         width = self.in_channels
         layers = []
         for row in self.block_rows:
-            _, out, stride = table[row - 1]
+            out, stride = table[row - 1]
             first = row == 1
             rel = CORRECTED_FIRST_RELATION if first and not official_quirks else None
             layers.append(CTRGCNBlock(width, out, A, stride, residual=not first, rel_channels=rel))
