@@ -1,4 +1,4 @@
-"""Inference: a predictor rebuilt from a checkpoint (export comes later)."""
+"""Inference: a predictor rebuilt from a checkpoint, and its export to ONNX / TorchScript."""
 
 from skelact.inference.predictor import Prediction, Predictor
 
