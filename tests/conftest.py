@@ -23,7 +23,14 @@ TINY_TRAINING = [
     "--data.batch_size", "16",
     "--trainer.max_epochs", "2",
     "--trainer.enable_progress_bar", "false",
+    "--trainer.precision", "32-true",  # exact numerics; test_speed.py checks "auto"
 ]  # fmt: skip
+
+
+@pytest.fixture
+def tiny_training() -> list[str]:
+    """TINY_TRAINING for test modules (conftest is not importable under --import-mode=importlib)."""
+    return list(TINY_TRAINING)
 
 
 @pytest.fixture(scope="session")

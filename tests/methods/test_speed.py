@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from skelact.cli.main import main
 from skelact.methods import speed
 from skelact.methods.supervised import SupervisedClassifier
 
@@ -42,12 +43,18 @@ def test_compile_switch_keeps_checkpoint_names() -> None:
     assert plain.net._compiled_call_impl is None
 
 
-def test_unset_precision_is_resolved_and_epochs_are_timed(trained_run: dict[str, Path]) -> None:
-    config = (trained_run["run_dir"] / "config.yaml").read_text()
-    assert "precision: null" in config  # the configs leave it to the machine
-    metrics = json.loads((trained_run["test_dir"] / "metrics.json").read_text())
+def test_unset_precision_is_resolved_and_epochs_are_timed(
+    synthetic_store_3d: Path, tmp_path: Path, tiny_training: list[str]
+) -> None:
+    args = [a for a in tiny_training if a not in ("--trainer.precision", "32-true")]
+    common = [*args, "--data.store", str(synthetic_store_3d), "--trainer.default_root_dir", str(tmp_path)]
+    assert main(["fit", *common]) == 0
+    run_dir = tmp_path / "version_0"
+    assert main(["test", *common, "--ckpt_path", str(run_dir)]) == 0
+    assert "precision: null" in (run_dir / "config.yaml").read_text()  # left to the machine
+    metrics = json.loads((tmp_path / "version_1" / "test" / "metrics.json").read_text())
     assert metrics["precision"] == speed.auto_precision("cpu")
-    with (trained_run["run_dir"] / "metrics.csv").open() as handle:
+    with (run_dir / "metrics.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     train_times = [float(r["time/train_epoch_s"]) for r in rows if r.get("time/train_epoch_s")]
     epoch_times = [float(r["time/epoch_s"]) for r in rows if r.get("time/epoch_s")]
