@@ -120,3 +120,20 @@ def test_predict_file_reads_an_ntu_skeleton_file(trained_run: dict[str, Path], s
         pytest.skip(f"{path} is absent")
     prediction = Predictor.from_checkpoint(trained_run["ckpt"]).predict_file(path, top_k=2)
     assert prediction.sample_id == "S001C001P001R001A001" and len(prediction.classes) == 2
+
+
+def test_multi_clip_testing_and_extra_persons_work_as_in_training(trained_run_2d: dict[str, Path]) -> None:
+    import dataclasses
+
+    predictor = Predictor.from_checkpoint(trained_run_2d["ckpt"])
+    predictor.spec = dataclasses.replace(predictor.spec, num_test_clips=3)
+    sample = SkeletonStore(trained_run_2d["store"])[0]
+    clips = predictor.clips(sample)
+    assert clips.shape == (3, predictor.spec.max_persons, predictor.spec.clip_len, 17, 3)  # x, y, score
+    crowd = np.concatenate([sample.keypoint] * 3)  # more persons than the model takes: the first are kept
+    scores = np.concatenate([sample.score] * 3)
+    prediction = predictor.predict_array(crowd, score=scores, top_k=3)
+    kept = predictor.spec.max_persons
+    expected = predictor.predict_array(crowd[:kept], score=scores[:kept], top_k=3)
+    assert prediction.indices == expected.indices
+    np.testing.assert_allclose(prediction.probabilities, expected.probabilities, atol=1e-6)
