@@ -96,6 +96,7 @@ def trained_run_2d(synthetic_store_2d: Path, tmp_path_factory: pytest.TempPathFa
         "--data.batch_size", "16",
         "--trainer.max_epochs", "1",
         "--trainer.enable_progress_bar", "false",
+        "--trainer.precision", "32-true",  # the same numerics on any CPU
         "--data.store", str(synthetic_store_2d),
         "--trainer.default_root_dir", str(root),
     ]  # fmt: skip
