@@ -85,3 +85,9 @@ def test_clip_scores_average_softmax_over_clips(synthetic_store_3d: Path) -> Non
     torch.testing.assert_close(probs, per_clip.softmax(-1).mean(1))
     torch.testing.assert_close(logits, per_clip.mean(1))
     torch.testing.assert_close(probs.sum(1), torch.ones(3))
+
+
+def test_report_renders_the_worst_classified_samples(trained_run: dict[str, Path]) -> None:
+    worst = sorted((trained_run["test_dir"] / "worst").glob("*.gif"))
+    assert [p.name[:3] for p in worst] == ["01_", "02_", "03_", "04_", "05_"]  # report_worst defaults to 5
+    assert all(p.stat().st_size > 0 for p in worst)

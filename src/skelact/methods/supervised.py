@@ -23,6 +23,7 @@ from skelact.data.transforms.features import ModalityFeatures, parse_modality
 from skelact.data.transforms.partial_mixup import PartialMixup
 from skelact.errors import ConfigError
 from skelact.evaluation.report import write_report
+from skelact.viz.worst import render_worst
 from skelact.evaluation.scores import ScoreFile
 from skelact.evaluation.selection import (
     OPTIMISTIC_WARNING,
@@ -83,6 +84,8 @@ class SupervisedClassifier(L.LightningModule):
             preserve_joint_order, upper, lower), applied to the model's input features; None = off.
         class_counts: training samples per class for `loss` and `mixup`; by default the datamodule's
             training split is counted when training starts.
+        report_worst: the test report renders this many worst-classified samples (lowest probability of the
+            true class) as GIFs in `<report>/worst/`; 0 turns it off.
     """
 
     def __init__(
@@ -114,6 +117,7 @@ class SupervisedClassifier(L.LightningModule):
         loss: str | dict[str, Any] | None = None,
         mixup: dict[str, Any] | None = None,
         class_counts: list[int] | None = None,
+        report_worst: int = 5,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -312,6 +316,9 @@ class SupervisedClassifier(L.LightningModule):
         )
         scores.write(out / "scores.npz")
         self.report = write_report(scores, out, extra=run)
+        store = getattr(datamodule, "store", None)
+        if self.hparams.get("report_worst", 0) > 0 and store is not None:
+            render_worst(scores, store, out / "worst", self.hparams.report_worst, max_frames=32)
         self.report_dir = out
 
     def _test_run_record(self) -> dict[str, Any]:
