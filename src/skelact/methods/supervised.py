@@ -23,7 +23,6 @@ from skelact.data.transforms.features import ModalityFeatures, parse_modality
 from skelact.data.transforms.partial_mixup import PartialMixup
 from skelact.errors import ConfigError
 from skelact.evaluation.report import write_report
-from skelact.viz.worst import render_worst
 from skelact.evaluation.scores import ScoreFile
 from skelact.evaluation.selection import (
     OPTIMISTIC_WARNING,
@@ -35,6 +34,7 @@ from skelact.losses.longtail import LongTailLoss, build_loss
 from skelact.methods.schedules import SCHEDULES, lr_factor
 from skelact.models.registry import create_model
 from skelact.skeleton.layout import get_layout
+from skelact.viz.worst import render_worst
 
 CHECKPOINT_KEY = "skelact"
 
