@@ -104,3 +104,8 @@ def test_brl_recipe_instantiates_and_scales_lr(synthetic_store_3d: Path, tmp_pat
     assert cli.datamodule.sampler == "rebalanced" and cli.datamodule.val_split is None
     sampler = cli.datamodule.train_dataloader().sampler
     assert type(sampler).__name__ == "RebalancedSampler" and sampler.multipliers.min() == 5
+
+
+@pytest.mark.parametrize("stream", ["k", "km"])
+def test_skip_streams_compose(stream: str) -> None:
+    assert printed(args_for("nw_ucla", stream))["model"]["modality"] == stream

@@ -20,7 +20,7 @@ def _batch(c: int = 3, v: int = 25, dtype: torch.dtype = torch.float64, t: int =
 
 
 def test_parse_modality():
-    assert MODALITIES == ("j", "b", "jm", "bm")
+    assert MODALITIES == ("j", "b", "jm", "bm", "k", "km")
     assert parse_modality("j") == ("j",)
     assert parse_modality("b, j") == ("b", "j")
     assert parse_modality(["joint", "Bone-Motion", "jm"]) == ("j", "bm", "jm")

@@ -1,9 +1,11 @@
-"""Modality features (joint, bone, joint motion, bone motion) computed batched in torch on the device.
+"""Modality features (joint, bone, skip, and their motions) computed batched in torch on the device.
 
 Differentiable and exportable: only static (configuration) control flow, no data-dependent branches.
 Choices (specs/formats-and-preprocessing.md):
 
 - bone = joint - bone parent (``layout.parents``); the root is its own parent, so its bone is zero (spec 1.1).
+- skip (BRL's ``k``, specs/brl.md section 3) = joint - grandparent; zero for the root and for joints whose
+  parent is the root, as in BRL's pair tables.
 - motion = x[t + 1] - x[t], last frame zero. PYSKL computes motion on the full sequence before frame
   sampling (spec 4.2 item 3); we compute it on the sampled clip after augmentation, as CTR-GCN does (spec 4.1
   item 5), so it runs batched on the device and sees the augmented coordinates.
@@ -23,8 +25,21 @@ from torch import Tensor, nn
 from skelact.errors import ConfigError, FormatError
 from skelact.skeleton.layout import Layout, get_layout
 
-MODALITIES: tuple[str, ...] = ("j", "b", "jm", "bm")
-MODALITY_ALIASES: dict[str, str] = {"joint": "j", "bone": "b", "joint_motion": "jm", "bone_motion": "bm"}
+MODALITIES: tuple[str, ...] = ("j", "b", "jm", "bm", "k", "km")
+MODALITY_ALIASES: dict[str, str] = {
+    "joint": "j",
+    "bone": "b",
+    "joint_motion": "jm",
+    "bone_motion": "bm",
+    "skip": "k",
+    "skip_motion": "km",
+}
+
+
+def skip_references(layout: Layout) -> tuple[int, ...]:
+    """Grandparent of every joint, or the joint itself where its parent is the root (a zero skip)."""
+    parents = layout.parents
+    return tuple(j if parents[p] == p else parents[p] for j, p in enumerate(parents))
 
 
 def parse_modality(spec: str | Sequence[str]) -> tuple[str, ...]:
@@ -73,6 +88,8 @@ class ModalityFeatures(nn.Module):
         self.num_coords = num_coords
         self.score_channel = score_channel
         self.register_buffer("parents", torch.tensor(self.layout.parents, dtype=torch.long), persistent=False)
+        skip = torch.tensor(skip_references(self.layout), dtype=torch.long)
+        self.register_buffer("skip_refs", skip, persistent=False)
 
     @property
     def in_channels(self) -> int:
@@ -89,9 +106,9 @@ class ModalityFeatures(nn.Module):
             out = torch.cat([out, (a[..., c:] + b[..., c:]) * 0.5], dim=-1)
         return out * valid
 
-    def _bone(self, x: Tensor, present: Tensor) -> tuple[Tensor, Tensor]:
-        valid = present * present.index_select(3, self.parents)
-        return self._difference(x, x.index_select(3, self.parents), valid), valid
+    def _bone(self, x: Tensor, present: Tensor, refs: Tensor) -> tuple[Tensor, Tensor]:
+        valid = present * present.index_select(3, refs)
+        return self._difference(x, x.index_select(3, refs), valid), valid
 
     def _motion(self, x: Tensor, present: Tensor) -> Tensor:
         valid = present[:, :, 1:] * present[:, :, :-1]
@@ -111,11 +128,15 @@ class ModalityFeatures(nn.Module):
         present = ((x[..., : self.num_coords] != 0).to(x.dtype).sum(dim=-1, keepdim=True) > 0).to(x.dtype)
         features: dict[str, Tensor] = {"j": x}
         if "b" in self.modality or "bm" in self.modality:
-            features["b"], bone_valid = self._bone(x, present)
+            features["b"], bone_valid = self._bone(x, present, self.parents)
             if "bm" in self.modality:
                 features["bm"] = self._motion(features["b"], bone_valid)
         if "jm" in self.modality:
             features["jm"] = self._motion(x, present)
+        if "k" in self.modality or "km" in self.modality:
+            features["k"], skip_valid = self._bone(x, present, self.skip_refs)
+            if "km" in self.modality:
+                features["km"] = self._motion(features["k"], skip_valid)
         return torch.cat([features[name] for name in self.modality], dim=-1)
 
     def extra_repr(self) -> str:
