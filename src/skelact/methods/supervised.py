@@ -297,8 +297,14 @@ class SupervisedClassifier(L.LightningModule):
         self._test_outputs.clear()
         # trainer.log_dir is a collective call under DDP: every rank must ask, not only rank 0.
         out = Path(self.hparams.report_dir or Path(self.trainer.log_dir or ".") / "test")
-        if not self.trainer.is_global_zero:
-            return
+        if self.trainer.is_global_zero:
+            self._write_test_report(gathered, out)
+        # The other ranks wait for rank 0's report (rendering takes seconds), so that no process tears down
+        # the process group while another still uses it.
+        self.trainer.strategy.barrier("skelact_test_report")
+
+    def _write_test_report(self, gathered: dict[str, torch.Tensor], out: Path) -> None:
+        """Rank 0: the score file, metrics, figures and worst-sample animations of the whole test split."""
         index = gathered["index"].cpu().numpy()
         _, first = np.unique(index, return_index=True)  # distributed samplers may pad with repeats
         datamodule = self.trainer.datamodule
