@@ -3,16 +3,13 @@ and instantiates: loss, mixup and the rebalanced sampler reach the model and the
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from skelact.cli.lightning import build_cli
-from skelact.cli.main import main
+from skelact.cli.lightning import build_cli, composed_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 BRL = {
@@ -51,14 +48,6 @@ def args_for(data: str, stream: str) -> list[str]:
     return [arg for name in files for arg in ("--config", str(CONFIGS / f"{name}.yaml"))]
 
 
-def printed(args: list[str]) -> dict[str, Any]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
-        main(["fit", *args, "--print_config"])
-    assert done.value.code in (0, None), out.getvalue()[-2000:]
-    return yaml.safe_load(out.getvalue())
-
-
 def value(config: dict[str, Any], dotted: str) -> Any:
     for key in dotted.split("."):
         config = config[key]
@@ -67,7 +56,7 @@ def value(config: dict[str, Any], dotted: str) -> Any:
 
 @pytest.mark.parametrize("data", list(DATA))
 def test_brl_recipe_on_every_long_tail_dataset(data: str) -> None:
-    config = printed(args_for(data, "b"))
+    config = composed_config(args_for(data, "b"))
     train, test = DATA[data]
     for key, want in {
         **BRL,
@@ -108,4 +97,4 @@ def test_brl_recipe_instantiates_and_scales_lr(synthetic_store_3d: Path, tmp_pat
 
 @pytest.mark.parametrize("stream", ["k", "km"])
 def test_skip_streams_compose(stream: str) -> None:
-    assert printed(args_for("nw_ucla", stream))["model"]["modality"] == stream
+    assert composed_config(args_for("nw_ucla", stream))["model"]["modality"] == stream

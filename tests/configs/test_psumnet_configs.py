@@ -3,16 +3,13 @@ settings (specs/psumnet.md section 7), and instantiates: the stream gets the par
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from skelact.cli.lightning import build_cli
-from skelact.cli.main import main
+from skelact.cli.lightning import build_cli, composed_config
 from skelact.models.backbones.psumnet import PSUMNet
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -42,14 +39,6 @@ def args_for(data: str, stream: str) -> list[str]:
     return [arg for name in files for arg in ("--config", str(CONFIGS / f"{name}.yaml"))]
 
 
-def printed(args: list[str]) -> dict[str, Any]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
-        main(["fit", *args, "--print_config"])
-    assert done.value.code in (0, None), out.getvalue()[-2000:]
-    return yaml.safe_load(out.getvalue())
-
-
 def value(config: dict[str, Any], dotted: str) -> Any:
     for key in dotted.split("."):
         config = config[key]
@@ -59,7 +48,7 @@ def value(config: dict[str, Any], dotted: str) -> Any:
 @pytest.mark.parametrize("data", DATA)
 @pytest.mark.parametrize("stream", STREAMS)
 def test_recipe_composes_with_data_and_stream(data: str, stream: str) -> None:
-    config = printed(args_for(data, stream))
+    config = composed_config(args_for(data, stream))
     for key, want in {**PSUMNET, "model.model": f"psumnet_{stream}"}.items():
         assert value(config, key) == want, key
     section = yaml.safe_load((CONFIGS / "data" / f"{data}.yaml").read_text())["data"]
@@ -68,7 +57,7 @@ def test_recipe_composes_with_data_and_stream(data: str, stream: str) -> None:
 
 
 def test_schedule_is_the_declared_step_schedule_not_the_test_plateau() -> None:
-    config = printed(args_for("ntu60_xsub", "body"))
+    config = composed_config(args_for("ntu60_xsub", "body"))
     assert value(config, "model.schedule") == "step" and value(config, "model.milestones") == [35, 55]
     assert value(config, "model.warmup_epochs") == 5 and value(config, "trainer.max_epochs") == 65
     text = (CONFIGS / "recipes" / "psumnet.yaml").read_text()

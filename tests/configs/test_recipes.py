@@ -6,16 +6,13 @@ papers' code uses (specs/formats-and-preprocessing.md 4.1, 4.2, 5), so a recipe 
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from skelact.cli.lightning import build_cli
-from skelact.cli.main import main
+from skelact.cli.lightning import build_cli, composed_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 NTU = ("ntu60_xsub", "ntu60_xview", "ntu120_xsub", "ntu120_xset")
@@ -90,15 +87,6 @@ def config_args(data: str, model: str, recipes: tuple[str, ...], stream: str | N
     return [arg for name in files for arg in ("--config", str(CONFIGS / f"{name}.yaml"))]
 
 
-def printed_config(args: list[str]) -> dict[str, Any]:
-    """`skelact fit ARGS --print_config`, parsed back."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
-        main(["fit", *args, "--print_config"])
-    assert done.value.code in (0, None), out.getvalue()[-2000:]
-    return yaml.safe_load(out.getvalue())
-
-
 def value(config: dict[str, Any], dotted: str) -> Any:
     for key in dotted.split("."):
         config = config[key]
@@ -124,7 +112,7 @@ COMBINATIONS = [(r, d, s) for r, (_, _, datasets) in RECIPES.items() for d in da
 @pytest.mark.parametrize(("recipe", "data", "stream"), COMBINATIONS)
 def test_recipe_data_stream(recipe: str, data: str, stream: str) -> None:
     files, expected, _ = RECIPES[recipe]
-    config = printed_config(config_args(data, "stgcn", files, stream))
+    config = composed_config(config_args(data, "stgcn", files, stream))
     check(config, {**expected, **data_values(data), "model.modality": stream, "model.model": "stgcn"})
 
 
@@ -132,14 +120,14 @@ def test_recipe_data_stream(recipe: str, data: str, stream: str) -> None:
 @pytest.mark.parametrize("recipe", list(RECIPES))
 def test_recipe_with_each_model(recipe: str, model: str) -> None:
     files, expected, datasets = RECIPES[recipe]
-    config = printed_config(config_args(datasets[0], model, files, "b"))
+    config = composed_config(config_args(datasets[0], model, files, "b"))
     check(config, {**expected, "model.model": model, "model.modality": "b"})
 
 
 @pytest.mark.parametrize("data", ["kinetics", "jhmdb", "synthetic2d", "synthetic3d"])
 def test_other_data_configs_take_every_stream(data: str) -> None:
     for stream in STREAMS:
-        config = printed_config(config_args(data, "stgcn", (), stream))
+        config = composed_config(config_args(data, "stgcn", (), stream))
         check(config, {**data_values(data), "model.modality": stream, "lr_reference_batch": None})
 
 

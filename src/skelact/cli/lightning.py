@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -145,6 +147,20 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
         raise ConfigError(
             _first_line(str(err)), hint="check the key names against `skelact fit --help`"
         ) from None
+
+
+def composed_config(args: list[str]) -> dict[str, Any]:
+    """The configuration `skelact fit ARGS` would run with (what `--print_config` prints), as a dict."""
+    import yaml  # a dependency of lightning's CLI
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            build_cli(["fit", *args, "--print_config"])
+        except SystemExit as done:  # LightningCLI exits after printing
+            if done.code not in (0, None):
+                raise ConfigError(f"the configuration does not compose: {out.getvalue()[-500:]}") from None
+    return yaml.safe_load(out.getvalue())
 
 
 def run_lightning(args: list[str]) -> None:
