@@ -29,14 +29,9 @@ EPOCHS, STEPS, BATCH = 2, 2, 4
 
 def make(store: str, report_dir: Path | None) -> tuple[SupervisedClassifier, SkeletonDataModule]:
     data = SkeletonDataModule(store, clip_len=12, batch_size=BATCH, normalize="center_align")
-    model = SupervisedClassifier(
+    model = SupervisedClassifier.for_data(
+        data,
         model_args={"base_channels": 8},
-        layout=data.layout_spec,
-        num_classes=data.num_classes,
-        num_channels=data.num_channels,
-        num_coords=data.num_coords,
-        num_persons=data.num_persons,
-        class_names=data.class_names,
         augment={"rotate": 0.1},
         report_dir=None if report_dir is None else str(report_dir),
     )

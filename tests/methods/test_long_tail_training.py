@@ -25,14 +25,9 @@ BRL = {"loss": {"name": "action_aware", "switch_epoch": 2}, "mixup": {"ratio": 0
 
 
 def model_for(data: SkeletonDataModule, **kwargs: object) -> SupervisedClassifier:
-    return SupervisedClassifier(
+    return SupervisedClassifier.for_data(
+        data,
         model_args={"base_channels": 8},
-        layout=data.layout_spec,
-        num_classes=data.num_classes,
-        num_channels=data.num_channels,
-        num_coords=data.num_coords,
-        num_persons=data.num_persons,
-        class_names=data.class_names,
         **kwargs,
     )
 

@@ -138,14 +138,9 @@ def test_per_epoch_test_accuracy_equals_skelact_test(synthetic_store_3d: Path, t
     """The metric test_optimistic selects on is the top-1 that `test` reports, on the same weights."""
     L.seed_everything(3)
     data = SkeletonDataModule(str(synthetic_store_3d), clip_len=16, batch_size=5)
-    model = SupervisedClassifier(
+    model = SupervisedClassifier.for_data(
+        data,
         model_args={"base_channels": 8},
-        layout=data.layout_spec,
-        num_classes=data.num_classes,
-        num_channels=data.num_channels,
-        num_coords=data.num_coords,
-        num_persons=data.num_persons,
-        class_names=data.class_names,
         report_dir=str(tmp_path / "report"),
     )
     trainer = L.Trainer(

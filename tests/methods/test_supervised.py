@@ -13,14 +13,9 @@ from skelact.methods.supervised import SupervisedClassifier
 
 def make(store: Path, **model_kwargs: object) -> tuple[SupervisedClassifier, SkeletonDataModule]:
     data = SkeletonDataModule(str(store), clip_len=12, batch_size=8, normalize="center_align")
-    model = SupervisedClassifier(
+    model = SupervisedClassifier.for_data(
+        data,
         model_args={"base_channels": 8},
-        layout=data.layout_spec,
-        num_classes=data.num_classes,
-        num_channels=data.num_channels,
-        num_coords=data.num_coords,
-        num_persons=data.num_persons,
-        class_names=data.class_names,
         augment={"rotate": 0.1},
         **model_kwargs,
     )

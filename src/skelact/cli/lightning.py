@@ -21,13 +21,10 @@ from skelact.errors import ConfigError
 from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_checkpoint
 from skelact.methods.epoch_timer import EpochTimer
 from skelact.methods.speed import auto_precision, tune_allocator
-from skelact.methods.supervised import SupervisedClassifier
+from skelact.methods.supervised import LINKED_FROM_DATA, SupervisedClassifier
 
 # "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml anyway.
 logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
-
-# The model learns these from the store, so configs never repeat (and can never contradict) them.
-LINKED_FROM_DATA = ("num_classes", "class_names", "num_channels", "num_coords", "num_persons")
 
 
 class SkelactCLI(LightningCLI):

@@ -96,10 +96,15 @@ class EpochSampler(DistributedSampler):
     def __len__(self) -> int:
         return self.num_samples
 
-    def __iter__(self) -> Iterator[tuple[int, int]]:
+    def epoch_plan(self) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, pseudo-epochs) of one epoch before shuffling; subclasses change only the plan."""
         order = np.tile(np.arange(self.length), self.repeat)
         # Repeats of one sample get different augmentation through a distinct pseudo-epoch.
         pseudo_epoch = self.epoch * self.repeat + np.repeat(np.arange(self.repeat), self.length)
+        return order, pseudo_epoch
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        order, pseudo_epoch = self.epoch_plan()
         if self.shuffle:
             shuffle = np.random.default_rng([self.seed, self.epoch]).permutation(len(order))
             order, pseudo_epoch = order[shuffle], pseudo_epoch[shuffle]

@@ -15,7 +15,6 @@ A class multiplied by m contributes ⌊m⌋ copies of every sample plus one more
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
@@ -106,15 +105,9 @@ class RebalancedSampler(EpochSampler):
         extra[by_class] = (rank < self.extra[sorted_labels]).astype(np.int64)
         return self.whole[self.labels] + extra
 
-    def __iter__(self) -> Iterator[tuple[int, int]]:
+    def epoch_plan(self) -> tuple[np.ndarray, np.ndarray]:
         copies = self.copies()
         order = np.repeat(np.arange(len(self.labels)), copies)
         starts = np.repeat(np.cumsum(copies) - copies, copies)
         # Each copy of a sample gets its own pseudo-epoch, so its clip and augmentation differ.
-        pseudo_epoch = self.epoch * self.max_copies + (np.arange(len(order)) - starts)
-        if self.shuffle:
-            shuffle = np.random.default_rng([self.seed, self.epoch]).permutation(len(order))
-            order, pseudo_epoch = order[shuffle], pseudo_epoch[shuffle]
-        pad = np.arange(self.total_size - len(order)) % max(len(order), 1)
-        shard = np.concatenate([np.arange(len(order)), pad])[self.rank :: self.num_replicas]
-        return iter(zip(order[shard].tolist(), pseudo_epoch[shard].tolist(), strict=True))
+        return order, self.epoch * self.max_copies + (np.arange(len(order)) - starts)

@@ -58,6 +58,11 @@ def mean_over_unique(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return values[torch.from_numpy(first).to(values.device)].float().mean()
 
 
+# The model learns these from the store, so configs never repeat (or contradict) them; the CLI links
+# them and `SupervisedClassifier.for_data` copies them.
+LINKED_FROM_DATA = ("num_classes", "class_names", "num_channels", "num_coords", "num_persons")
+
+
 class SupervisedClassifier(L.LightningModule):
     """Cross-entropy training of any registered backbone.
 
@@ -166,6 +171,13 @@ class SupervisedClassifier(L.LightningModule):
     def configure_model(self) -> None:
         if self.hparams.compile:
             self.net.compile()  # nn.Module.compile: the state_dict keeps its keys (no "_orig_mod.")
+
+    @classmethod
+    def for_data(cls, datamodule: Any, **kwargs: Any) -> SupervisedClassifier:
+        """A classifier for `datamodule`'s store (layout, classes, channels, persons), as `skelact fit` links
+        them; `kwargs` are the other options."""
+        facts = {name: getattr(datamodule, name) for name in LINKED_FROM_DATA}
+        return cls(layout=datamodule.layout_spec, **facts, **kwargs)
 
     def forward(self, keypoint: torch.Tensor) -> torch.Tensor:
         return self.net(keypoint)
