@@ -18,6 +18,7 @@ FORMAT_MODULES = (
     "kinetics_json",
     "nw_ucla",
     "jhmdb_ddnet",
+    "shrec17",
     "custom_npy",
     "keypoint_table",
 )

@@ -20,6 +20,7 @@ PREPARE_MODULES = (
     "kinetics",
     "nw_ucla",
     "jhmdb",
+    "shrec17",
     "custom_npy",
     "keypoint_table",
 )
