@@ -92,3 +92,17 @@ def test_mean_class_accuracy_ignores_classes_absent_from_labels_even_if_predicte
     scores = np.eye(4)[[0, 1, 2, 0]]  # predictions 0, 1, 2, 0
     labels = np.array([0, 1, 1, 0])
     assert summarize(scores, labels)["mean_class_accuracy"] == pytest.approx((1.0 + 0.5) / 2)
+
+
+def test_top1_breaks_ties_like_argmax_and_torchmetrics():
+    # bf16 logits tie: 3 of 464 NW-UCLA test samples did in one run, and argpartition's tie order (class 5
+    # here) made the report's top-1 one sample off the logged metric and its own confusion matrix.
+    tied = np.array([[0.001, 0.0004, 0.011, 0.0, 0.494, 0.494, 0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([tied, np.round(rng.standard_normal((400, 10)), 0).astype(np.float32)])
+    labels = np.concatenate([[4], rng.integers(0, 10, 400)])
+    expected = float((scores.argmax(1) == labels).mean())
+    micro = MulticlassAccuracy(num_classes=10, top_k=1, average="micro")
+    assert topk_accuracy(scores[:1], labels[:1], 1) == 1.0
+    assert topk_accuracy(scores, labels, 1) == expected
+    assert micro(torch.from_numpy(scores), torch.from_numpy(labels)).item() == pytest.approx(expected)

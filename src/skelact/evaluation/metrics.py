@@ -13,9 +13,10 @@ import numpy as np
 
 
 def topk_accuracy(scores: np.ndarray, labels: np.ndarray, k: int = 1) -> float:
-    """Fraction of samples whose label is among the k highest scores."""
+    """Fraction of samples whose label is among the k highest scores. Ties go to the lower class index, as
+    argmax (the confusion matrix) and torchmetrics break them: bf16 logits tie often enough to matter."""
     k = min(k, scores.shape[1])
-    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     return float((top == labels[:, None]).any(axis=1).mean())
 
 
