@@ -88,8 +88,7 @@ def class_names_of(entries: Sequence[Shrec17Entry], num_classes: int) -> list[st
     for entry in entries:
         label = entry.label(num_classes)
         first = owner.setdefault(label, entry)
-        key = (entry.gesture,) if num_classes == 14 else (entry.gesture, entry.finger)
-        first_key = (first.gesture,) if num_classes == 14 else (first.gesture, first.finger)
+        key, first_key = _label_key(entry, num_classes), _label_key(first, num_classes)
         if key != first_key:
             raise FormatError(
                 f"label_{num_classes} {label} is given to {_ids(key)} here but to {_ids(first_key)} at "
@@ -107,6 +106,11 @@ def class_names_of(entries: Sequence[Shrec17Entry], num_classes: int) -> list[st
         else:
             names.append(f"gesture_{entry.gesture:02d}_finger_{entry.finger}")
     return names
+
+
+def _label_key(entry: Shrec17Entry, num_classes: int) -> tuple[int, ...]:
+    """What a label stands for: the gesture (14 classes), or the gesture and finger count (28)."""
+    return (entry.gesture,) if num_classes == 14 else (entry.gesture, entry.finger)
 
 
 def _ids(key: tuple[int, ...]) -> str:
