@@ -25,7 +25,7 @@ import torch
 
 from skelact.data.transforms.features import ModalityFeatures
 from skelact.inference.export import export_model, load_onnx_session
-from skelact.methods.supervised import InputModel
+from skelact.inference.pipeline import InputModel
 from skelact.models.registry import create_model
 
 

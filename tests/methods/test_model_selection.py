@@ -17,7 +17,9 @@ from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.evaluation.scores import ScoreFile
 from skelact.evaluation.selection import SELECTION_KEY, resolve_checkpoint, selection_result
-from skelact.methods.supervised import SupervisedClassifier, mean_over_unique
+from skelact.methods.optimistic_test import OptimisticTestTop1, mean_over_unique
+from skelact.methods.supervised import SupervisedClassifier
+from skelact.methods.test_report import find_test_report
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 # conftest.py's TINY_TRAINING (conftest is not importable under --import-mode=importlib).
@@ -112,9 +114,10 @@ def test_test_optimistic_keeps_the_best_test_epoch_and_says_so(
     synthetic_store_3d: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     per_epoch = [0.2, 0.5, 0.3]  # scripted test accuracy, so the best epoch is neither the first nor the last
-    monkeypatch.setattr(
-        SupervisedClassifier, "_test_split_top1", lambda self: torch.tensor(per_epoch[self.current_epoch])
-    )
+    def scripted(self: OptimisticTestTop1, trainer: L.Trainer, module: L.LightningModule) -> torch.Tensor:
+        return torch.tensor(per_epoch[module.current_epoch])
+
+    monkeypatch.setattr(OptimisticTestTop1, "top1", scripted)
     args = [*common(synthetic_store_3d, tmp_path), "--model.select_on", "test_optimistic"]
     with pytest.warns(UserWarning, match="optimistic"):
         assert main(["fit", *args, "--trainer.max_epochs", "3"]) == 0
@@ -147,8 +150,9 @@ def test_per_epoch_test_accuracy_equals_skelact_test(synthetic_store_3d: Path, t
         accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False
     )
     reported = trainer.test(model, datamodule=data, verbose=False)[0]["test/top1"]
-    assert float(model._test_split_top1()) == pytest.approx(reported)
-    assert model.report["selection"] == "in_memory" and model.report["checkpoint"] is None
+    assert float(OptimisticTestTop1().top1(trainer, model)) == pytest.approx(reported)
+    report = find_test_report(trainer).report
+    assert report["selection"] == "in_memory" and report["checkpoint"] is None
 
 
 def test_gathered_hits_count_each_sample_once() -> None:

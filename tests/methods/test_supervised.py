@@ -75,7 +75,7 @@ def test_clip_scores_average_softmax_over_clips(synthetic_store_3d: Path) -> Non
     model, _ = make(synthetic_store_3d)
     model.eval()
     x = torch.randn(3, 4, 2, 12, 25, 3)
-    logits, probs = model.clip_scores(x)
+    logits, probs = model.net.clip_scores(x)
     per_clip = model(x.flatten(0, 1)).view(3, 4, -1)
     torch.testing.assert_close(probs, per_clip.softmax(-1).mean(1))
     torch.testing.assert_close(logits, per_clip.mean(1))

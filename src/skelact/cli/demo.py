@@ -14,6 +14,7 @@ CONFIGS = ("trainer/cpu.yaml", "data/synthetic3d.yaml", "model/stgcn.yaml", "rec
 def run_demo(out: Path, per_class: int, configs_dir: Path, extra: list[str], subjects: int = 40) -> dict:
     from skelact.cli.lightning import build_cli
     from skelact.data.prepare.synthetic import prepare_synthetic
+    from skelact.methods.test_report import find_test_report
 
     start = time.perf_counter()
     store = prepare_synthetic(
@@ -26,14 +27,16 @@ def run_demo(out: Path, per_class: int, configs_dir: Path, extra: list[str], sub
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     cli.trainer.test(cli.model, datamodule=cli.datamodule, ckpt_path="best")
     run_dir = Path(cli.trainer.log_dir)
-    report = cli.model.report
+    reporter = find_test_report(cli.trainer)
+    assert reporter is not None and reporter.report is not None, "the supervised method reports its test"
+    report = reporter.report
     summary = {
         "run_dir": str(run_dir),
         "test_top1": report["top1"],
         "test_top5": report["top5"],
         "test_mean_class_accuracy": report["mean_class_accuracy"],
         "best_checkpoint": cli.trainer.checkpoint_callback.best_model_path,
-        "report_dir": str(cli.model.report_dir),
+        "report_dir": str(reporter.written_to),
         "seconds": round(time.perf_counter() - start, 1),
     }
     return summary

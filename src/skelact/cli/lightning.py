@@ -1,4 +1,9 @@
-"""`skelact fit | validate | test` through LightningCLI, with the data's facts linked into the model."""
+"""`skelact fit | validate | test` through LightningCLI, with the data's facts linked into the method.
+
+The method (the LightningModule) is chosen by name, `method: NAME` in a config or `--method NAME`, from the
+registry in `skelact.methods.registry`; its `linked_from_data` says which of its arguments come from the
+store. Everything under `model:` is that method's arguments.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,8 @@ from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_checkpoint
 from skelact.methods.epoch_timer import EpochTimer
+from skelact.methods.registry import DEFAULT_METHOD, get_method
 from skelact.methods.speed import auto_precision, tune_allocator
-from skelact.methods.supervised import LINKED_FROM_DATA, SupervisedClassifier
 
 # "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml anyway.
 logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
@@ -59,9 +64,16 @@ class SkelactCLI(LightningCLI):
         return super()._instantiate_trainer(config, callbacks)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.link_arguments("data.layout_spec", "model.layout", apply_on="instantiate")
-        for name in LINKED_FROM_DATA:
-            parser.link_arguments(f"data.{name}", f"model.{name}", apply_on="instantiate")
+        parser.add_argument(
+            "--method",
+            type=str,
+            default=DEFAULT_METHOD,
+            help="the method to train or test: a registered name (skelact.methods.registry) or "
+            "package.module:Class; its arguments go under model:",
+        )
+        linked: dict[str, str] = getattr(self.model_class, "linked_from_data", {})
+        for argument, attribute in linked.items():
+            parser.link_arguments(f"data.{attribute}", f"model.{argument}", apply_on="instantiate")
         parser.add_argument(
             "--lr_reference_batch",
             type=int | None,
@@ -106,6 +118,7 @@ def default_callbacks() -> list[Any]:
 def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
     """Build the CLI; `run=False` returns it with model, data and trainer instantiated (used by the demo)."""
     args, report = _pop_report(args)
+    method = get_method(_method_name(args))
     root = _find_root_dir(args)
     version = _next_version(root)  # both loggers write into one run directory
     trainer_defaults = {
@@ -130,7 +143,7 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
         # LightningCLI reads sys.argv as well as `args`; hide the outer command line from it.
         with mock.patch.object(sys, "argv", [sys.argv[0]]):
             return SkelactCLI(
-                SupervisedClassifier,
+                method,
                 SkeletonDataModule,
                 trainer_defaults=trainer_defaults,
                 seed_everything_default=0,
@@ -181,6 +194,31 @@ def _pop_report(args: list[str]) -> tuple[list[str], str | None]:
     if report not in REPORTS:
         raise ConfigError(f"unknown --report {report!r}; choose one of {', '.join(REPORTS)}")
     return rest, report
+
+
+def _method_name(args: list[str]) -> str:
+    """The method a command line names: `--method` wins, else the last config file with `method:`.
+
+    Read before LightningCLI builds its parser, because the parser is built for one method class; the key
+    stays in the arguments, so the run's config.yaml records it.
+    """
+    import yaml  # a dependency of lightning's CLI
+
+    name = None
+    for i, arg in enumerate(args):
+        key, _, inline = arg.partition("=")
+        value = inline if inline else (args[i + 1] if i + 1 < len(args) else None)
+        if key == "--method" and value:
+            return value
+        if key == "--config" and value and os.path.isfile(value):
+            try:
+                with open(value, encoding="utf-8") as handle:
+                    config = yaml.safe_load(handle)
+            except (OSError, yaml.YAMLError):
+                continue  # LightningCLI reports the unreadable file itself
+            if isinstance(config, dict) and config.get("method"):
+                name = str(config["method"])
+    return name or DEFAULT_METHOD
 
 
 def _find_root_dir(args: list[str]) -> str:

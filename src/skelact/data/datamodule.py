@@ -113,6 +113,26 @@ class EpochSampler(DistributedSampler):
         return iter(zip(order[shard].tolist(), pseudo_epoch[shard].tolist(), strict=True))
 
 
+def resolve_normalize(store: SkeletonStore, normalize: str | None) -> str:
+    """The clip normalisation: the configured one, else the store's recorded one; a contradiction is an error.
+
+    Preparation presets split their normalisation between offline and online steps (NTU ``pyskl`` stores
+    need ``center_align`` online, ``ctrgcn`` stores ``none``) and record the online part; a config that
+    restates it differently would train on wrongly normalised input without a sign.
+    """
+    recorded = store.provenance.get("online_normalize")
+    if normalize is None:
+        return recorded or "none"
+    if recorded is not None and normalize != recorded:
+        preset = store.provenance.get("preset", "its preset")
+        raise ConfigError(
+            f"data.normalize {normalize!r} contradicts the store {store.path}: it was prepared with preset "
+            f"{preset!r}, which needs normalize {recorded!r}",
+            hint="drop data.normalize (the store's value is the default) or prepare it with another preset",
+        )
+    return normalize
+
+
 class SkeletonDataModule(L.LightningDataModule):
     """Loads the splits of one store for training, validation, testing and prediction.
 
@@ -121,7 +141,10 @@ class SkeletonDataModule(L.LightningDataModule):
         train_split, val_split, test_split: split names inside the store. `val_split=None` disables
             validation; model selection then keeps the last epoch (with a warning).
         predict_split: split used by `predict` (defaults to the test split).
-        clip_len, sampling, num_test_clips, normalize, max_persons, with_score, crop_ratio: see `ClipSpec`.
+        clip_len, sampling, num_test_clips, max_persons, with_score, crop_ratio: see `ClipSpec`.
+        normalize: a `ClipSpec` normalisation. Default: the one the store's preparation recorded
+            (`online_normalize` in its provenance, e.g. ``center_align`` for NTU ``--preset pyskl``), else
+            "none". A value that contradicts the store's record is an error: the store was prepared for it.
         batch_size: samples per batch (test batches hold `num_test_clips` clips per sample).
         num_workers: loader worker processes.
         repeat: how many times the training split is repeated per epoch (PYSKL's RepeatDataset).
@@ -141,7 +164,7 @@ class SkeletonDataModule(L.LightningDataModule):
         clip_len: int = 64,
         sampling: Literal["uniform", "crop_resize"] = "uniform",
         num_test_clips: int = 1,
-        normalize: str = "none",
+        normalize: str | None = None,
         max_persons: int = 2,
         with_score: bool = False,
         crop_ratio: tuple[float, float] = (0.5, 1.0),
@@ -159,6 +182,7 @@ class SkeletonDataModule(L.LightningDataModule):
                 f"store {store} does not exist", hint="create one with `skelact prepare ... --out DIR`"
             )
         self.store = SkeletonStore(store)
+        normalize = resolve_normalize(self.store, normalize)
         self.spec = ClipSpec(
             clip_len=clip_len,
             sampling=sampling,
@@ -210,11 +234,11 @@ class SkeletonDataModule(L.LightningDataModule):
         labels = self.store.labels[self.store.split(self.train_split)]
         return np.bincount(labels, minlength=self.num_classes).tolist()
 
-    def pipeline(self) -> dict[str, Any]:
-        """What a checkpoint needs to rebuild the input handling."""
+    def pipeline_facts(self) -> dict[str, Any]:
+        """What a checkpoint's pipeline record needs from the data (`skelact.inference.pipeline`)."""
         return {
-            "clip": self.spec.to_dict(),
-            "num_coords": self.num_coords,
+            "clip": self.spec,
+            "preset": self.store.provenance.get("preset"),
             "store": str(self.store.path),
             "store_provenance": self.store.provenance,
         }

@@ -1,5 +1,6 @@
-"""Predict actions from a checkpoint alone: the checkpoint carries layout, modality, clip settings and class
-names (DESIGN.md principle 6), so input is handled exactly as in training."""
+"""Predict actions from a checkpoint alone: its pipeline record (`skelact.inference.pipeline`) carries
+layout, modality, clip settings, preset and class names (DESIGN.md principle 6), so input is handled exactly
+as in training. Imports neither Lightning nor plotting: deployments install the core package only."""
 
 from __future__ import annotations
 
@@ -11,14 +12,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips
+from skelact.data.clips import image_size_from_meta, make_clips
 from skelact.data.sample import SkeletonSample
 from skelact.data.store import SkeletonStore
-from skelact.data.transforms.features import ModalityFeatures
-from skelact.errors import FormatError, LayoutError, SkelactError
+from skelact.errors import FormatError, LayoutError
 from skelact.inference.inputs import read_clip_file, sample_from_array
-from skelact.methods.supervised import CHECKPOINT_KEY, InputModel
-from skelact.models.registry import create_model
+from skelact.inference.pipeline import InputModel, PipelineRecord, load_input_model
 from skelact.skeleton.layout import Layout, get_layout
 from skelact.skeleton.mapping import get_mapping, list_mappings, map_keypoints
 
@@ -35,54 +34,25 @@ class Prediction:
 
 
 class Predictor:
-    """Rebuilds the trained input pipeline and network from a checkpoint."""
+    """The trained network and its input handling, rebuilt from a checkpoint's pipeline record."""
 
-    def __init__(
-        self, net: InputModel, layout: Layout, spec: ClipSpec, class_names: list[str], num_coords: int
-    ):
+    def __init__(self, net: InputModel, record: PipelineRecord) -> None:
         self.net = net.eval()
-        self.layout = layout
-        self.spec = spec
-        self.class_names = class_names
-        self.num_coords = num_coords
+        self.record = record
+        self.layout = record.get_layout()
+        self.spec = record.clip
+        self.class_names = list(record.class_names)
+        self.num_coords = record.num_coords
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, map_location: str = "cpu") -> Predictor:
-        path = Path(path)
-        if not path.is_file():
-            raise SkelactError(f"checkpoint {path} does not exist")
-        try:
-            checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-        except Exception as err:  # torch raises several types for a damaged or foreign file
-            raise FormatError(f"cannot load checkpoint: {err}", path=path) from None
-        meta: dict[str, Any] | None = checkpoint.get(CHECKPOINT_KEY)
-        if not meta or not meta.get("data"):
+        """Load with `weights_only=True` (no code from the file runs) and rebuild the network."""
+        net, record = load_input_model(path, map_location)
+        if record.inputs != ("keypoint",):
             raise FormatError(
-                "checkpoint has no skelact pipeline record (was it written by skelact fit?)", path=path
+                f"the model reads {', '.join(record.inputs)}; the predictor feeds keypoints only", path=path
             )
-        layout = get_layout(meta["layout"])
-        num_channels = int(meta["num_channels"])
-        features = ModalityFeatures(
-            layout,
-            tuple(meta["modality"]),
-            num_coords=int(meta["num_coords"]),
-            score_channel=num_channels > int(meta["num_coords"]),
-        )
-        backbone = create_model(
-            meta["model"],
-            layout=layout,
-            in_channels=features.out_channels(num_channels),
-            num_classes=int(meta["num_classes"]),
-            num_persons=int(meta["num_persons"]),
-            **meta["model_args"],
-        )
-        net = InputModel(features, backbone)
-        state = {
-            k.removeprefix("net."): v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")
-        }
-        net.load_state_dict(state)
-        spec = ClipSpec.from_dict(meta["data"]["clip"])
-        return cls(net, layout, spec, list(meta["class_names"]), int(meta["num_coords"]))
+        return cls(net, record)
 
     def adapt(self, sample: SkeletonSample, layout: str | Layout | None = None) -> SkeletonSample:
         """The sample in the checkpoint's layout: mapped through `skelact.skeleton.mapping` when it comes in
@@ -172,8 +142,7 @@ class Predictor:
         out = []
         for start in range(0, len(samples), batch_size):
             clips = torch.from_numpy(np.stack([self.clips(s) for s in samples[start : start + batch_size]]))
-            n, k = clips.shape[:2]
-            out.append(self.net(clips.flatten(0, 1)).view(n, k, -1).softmax(-1).mean(1).numpy())
+            out.append(self.net.clip_scores(clips)[1].numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), dtype=np.float32)
 
     def predict_array(
@@ -199,7 +168,10 @@ class Predictor:
     ) -> Prediction:
         """Top-k classes of one clip file (`.npy`, `.csv`/`.json` keypoint table, NTU `.skeleton`)."""
         sample = read_clip_file(
-            path, get_layout(layout) if layout else self.layout, score_channel=score_channel
+            path,
+            get_layout(layout) if layout else self.layout,
+            score_channel=score_channel,
+            ntu_preset=self.record.preset or "ctrgcn",  # a raw NTU file is denoised as the store was
         )
         return self.predict_sample(sample, top_k, source=str(path), layout=layout)
 
@@ -257,8 +229,7 @@ class Predictor:
         return results
 
     def _top_k(self, clips: torch.Tensor, ids: Any, labels: Any, top_k: int) -> list[Prediction]:
-        n, k = clips.shape[:2]
-        probs = self.net(clips.flatten(0, 1)).view(n, k, -1).softmax(-1).mean(1)
+        _, probs = self.net.clip_scores(clips)
         top = probs.topk(min(top_k, probs.shape[1]), dim=1)
         ids = [ids] if isinstance(ids, str) else ids
         labels = [labels] if isinstance(labels, int) else labels
@@ -270,5 +241,5 @@ class Predictor:
                 probabilities=top.values[row].tolist(),
                 label=labels[row],
             )
-            for row in range(n)
+            for row in range(len(probs))
         ]
