@@ -89,7 +89,7 @@ def test_long_tail_step_is_the_weighted_loss_of_the_logits(synthetic_store_3d: P
     ).train()
     keypoint = torch.randn(6, 2, 12, 25, 3)
     label = torch.tensor([0, 3, 5, 7, 11, 2])
-    logits, loss = model._long_tail_step(keypoint, label, torch.Generator().manual_seed(0))
+    logits, loss = model._logits_and_loss(keypoint, label, torch.Generator().manual_seed(0))
     assert torch.allclose(logits, model(keypoint))
     weight = torch.tensor(action_aware_weights(counts), dtype=torch.float32)
     assert loss.item() == pytest.approx(F.cross_entropy(logits, label, weight=weight).item(), rel=1e-5)

@@ -178,22 +178,27 @@ class SupervisedClassifier(SkelactMethod):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         generator = self._step_generator()
-        label = batch["label"]
-        features = self.net.embed(self.augment(batch["keypoint"][:, 0], generator=generator))
+        keypoint = self.augment(batch["keypoint"][:, 0], generator=generator)
+        logits, loss = self._logits_and_loss(keypoint, batch["label"], generator)
+        self.train_top1(logits, batch["label"])
+        self.log("train/loss", loss, prog_bar=True)
+        self.log("train/top1", self.train_top1, on_step=False, on_epoch=True)
+        return loss
+
+    def _logits_and_loss(
+        self, keypoint: torch.Tensor, label: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features, BRL's partial mixup on them (between embed and classify), logits, the loss."""
+        features = self.net.embed(keypoint)
         label_b = lam = None
-        if self.mixup is not None:  # BRL mixes the modality tensor, hence between embed and classify
+        if self.mixup is not None:
             _, counts = self._long_tail_setup(label.device)
             features, label_b, lam = self.mixup(features, label, counts, generator=generator)
         logits = self.net.classify(features)
         if self.hparams.loss is None and self.mixup is None:
-            loss = F.cross_entropy(logits, label, label_smoothing=self.hparams.label_smoothing)
-        else:
-            criterion, _ = self._long_tail_setup(label.device)
-            loss = criterion(logits, label, epoch=self.current_epoch, target_b=label_b, lam=lam)
-        self.train_top1(logits, label)
-        self.log("train/loss", loss, prog_bar=True)
-        self.log("train/top1", self.train_top1, on_step=False, on_epoch=True)
-        return loss
+            return logits, F.cross_entropy(logits, label, label_smoothing=self.hparams.label_smoothing)
+        criterion, _ = self._long_tail_setup(label.device)
+        return logits, criterion(logits, label, epoch=self.current_epoch, target_b=label_b, lam=lam)
 
     def _long_tail_setup(self, device: torch.device) -> tuple[LongTailLoss, torch.Tensor]:
         """The loss and the class counts, from `class_counts` or the training split, built once."""
