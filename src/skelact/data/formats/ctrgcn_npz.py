@@ -31,8 +31,7 @@ from typing import Literal
 import numpy as np
 
 from skelact.data.formats.registry import register_format
-from skelact.data.prepare.job import SkipItem
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
 
 NUM_ACTORS, NUM_JOINTS, NUM_COORDS = 2, 25, 3
