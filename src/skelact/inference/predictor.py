@@ -14,10 +14,10 @@ import torch
 from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips
 from skelact.data.sample import SkeletonSample
 from skelact.data.store import SkeletonStore
-from skelact.data.transforms.features import ModalityFeatures
 from skelact.errors import FormatError, LayoutError, SkelactError
 from skelact.inference.inputs import read_clip_file, sample_from_array
 from skelact.methods.supervised import CHECKPOINT_KEY, InputModel
+from skelact.models.inputs.modality import ModalityFeatures
 from skelact.models.registry import create_model
 from skelact.skeleton.layout import Layout, get_layout
 from skelact.skeleton.mapping import get_mapping, list_mappings, map_keypoints

@@ -19,7 +19,6 @@ from torchmetrics.classification import MulticlassAccuracy
 
 import skelact
 from skelact.data.transforms.augment import BatchAugment
-from skelact.data.transforms.features import ModalityFeatures, parse_modality
 from skelact.data.transforms.partial_mixup import PartialMixup
 from skelact.errors import ConfigError
 from skelact.evaluation.report import write_report
@@ -32,6 +31,7 @@ from skelact.evaluation.selection import (
 )
 from skelact.losses.longtail import LongTailLoss, build_loss
 from skelact.methods.schedules import SCHEDULES, lr_factor
+from skelact.models.inputs.modality import ModalityFeatures, parse_modality
 from skelact.models.registry import create_model
 from skelact.skeleton.layout import get_layout
 from skelact.viz.worst import render_worst

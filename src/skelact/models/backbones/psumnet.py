@@ -32,12 +32,12 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from skelact.data.transforms.part_features import UNIFIED_MODALITY, PartModalityFeatures
 from skelact.errors import ConfigError
 from skelact.models.backbones.base import DataBN, GraphBackbone
 from skelact.models.backbones.ctrgcn import CTRGCNBlock, init_official_head
 from skelact.models.backbones.ctrgcn import convert_official_state_dict as convert_ctrgcn_state_dict
 from skelact.models.backbones.stgcn import stage_plan
+from skelact.models.inputs.part_modality import UNIFIED_MODALITY, PartModalityFeatures
 from skelact.models.registry import register_model
 from skelact.skeleton import Layout
 from skelact.skeleton.graph import listed_partition
