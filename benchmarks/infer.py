@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from skelact.data.transforms.features import ModalityFeatures
 from skelact.inference.export import export_model, load_onnx_session
 from skelact.inference.pipeline import InputModel
+from skelact.models.inputs.modality import ModalityFeatures
 from skelact.models.registry import create_model
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from skelact.data.datamodule import EpochSampler, SkeletonDataModule
+from skelact.data.datamodule import SkeletonDataModule
+from skelact.data.samplers import EpochSampler
 from skelact.errors import SkelactError
 
 

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import lightning as L
 import pytest
 
-from skelact.data.datamodule import EpochSampler, SkeletonDataModule
+from skelact.data.datamodule import SkeletonDataModule
+from skelact.data.samplers import EpochSampler
 
 
 def shards(length: int, world: int, *, epoch: int = 0, **kwargs: object) -> list[list[tuple[int, int]]]:

@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 from skelact.cli.main import main
-from skelact.data.transforms.features import ModalityFeatures
 from skelact.inference.export import example_input, export_model
 from skelact.inference.pipeline import InputModel
+from skelact.models.inputs.modality import ModalityFeatures
 from skelact.models.registry import create_model, list_models, model_options
 
 onnxruntime = pytest.importorskip(

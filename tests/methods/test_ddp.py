@@ -20,7 +20,8 @@ import lightning as L
 import numpy as np
 import torch
 
-from skelact.data.datamodule import EpochSampler, SkeletonDataModule
+from skelact.data.datamodule import SkeletonDataModule
+from skelact.data.samplers import EpochSampler
 from skelact.evaluation.scores import ScoreFile
 from skelact.methods.supervised import SupervisedClassifier
 

@@ -28,7 +28,7 @@ from torch import nn
 
 from skelact.inference.pipeline import InputModel, PipelineRecord, clip_average
 from skelact.data.clips import ClipSpec
-from skelact.data.transforms.features import ModalityFeatures
+from skelact.models.inputs.modality import ModalityFeatures
 from skelact.methods.base import SkelactMethod
 from skelact.methods.registry import register_method
 from skelact.methods.test_report import TestReport

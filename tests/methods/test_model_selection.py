@@ -114,6 +114,7 @@ def test_test_optimistic_keeps_the_best_test_epoch_and_says_so(
     synthetic_store_3d: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     per_epoch = [0.2, 0.5, 0.3]  # scripted test accuracy, so the best epoch is neither the first nor the last
+
     def scripted(self: OptimisticTestTop1, trainer: L.Trainer, module: L.LightningModule) -> torch.Tensor:
         return torch.tensor(per_epoch[module.current_epoch])
 

@@ -1,9 +1,13 @@
+import inspect
+
 import pytest
+import torch
 from torch import nn
 
 from skelact.errors import ConfigError, LayoutError
 from skelact.models import create_model, list_models, model_options, register_model, registry
 from skelact.models.backbones import STGCN
+from skelact.models.registry import COMMON_ARGS
 from skelact.skeleton import get_layout
 
 
@@ -48,9 +52,36 @@ def test_unknown_layout_is_a_layout_error():
 
 def test_model_options():
     assert model_options("stgcn") == [
-        "adaptive", "base_channels", "data_bn", "dropout", "graph_convention", "graph_strategy",
-        "graph_variant", "head_dropout",
+        "adaptive", "base_channels", "data_bn", "dropout", "gcn_with_residual", "graph_convention",
+        "graph_strategy", "graph_variant", "head_dropout", "temporal",
     ]  # fmt: skip
+
+
+# Arguments a registered variant fixes (its name says which part it is): not options of that name.
+FIXED_BY_VARIANT = {"psumnet_body": {"part"}, "psumnet_hand": {"part"}, "psumnet_leg": {"part"}}
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_constructor_argument_is_reachable_through_create_model(name: str):
+    """Builders are thin: each argument of the model's class is an option, and passing every option at
+    its default builds the same model as passing none."""
+    common = {"layout": "ntu25", "in_channels": 3, "num_classes": 5, "num_persons": 1}
+    small = {"base_channels": 8} if "base_channels" in model_options(name) else {}
+    model = create_model(name, **common, **small)
+    init = inspect.signature(type(model)).parameters.values()
+    arguments = {p.name: p.default for p in init if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    fixed = FIXED_BY_VARIANT.get(name, set())
+    assert set(model_options(name)) == set(arguments) - set(COMMON_ARGS) - fixed
+    defaults = {k: v for k, v in arguments.items() if k not in (*COMMON_ARGS, *fixed, *small)}
+    assert inspect.Parameter.empty not in defaults.values()
+    torch.manual_seed(0)
+    explicit = create_model(name, **common, **small, **defaults)
+    torch.manual_seed(0)
+    implicit = create_model(name, **common, **small)
+    assert type(explicit) is type(model)
+    assert explicit.state_dict().keys() == implicit.state_dict().keys()
+    for key, value in explicit.state_dict().items():
+        assert torch.equal(value, implicit.state_dict()[key]), key
 
 
 def test_register_class_and_var_kwargs(private_registry):

@@ -11,6 +11,11 @@ import numpy as np
 from skelact.errors import FormatError
 
 
+class SkipItem(Exception):  # noqa: N818 - a signal, not an error: the item has no sample by design
+    """Raised by a reader or parse function for an item that legitimately yields no sample (counted by the
+    preparation runner, not an error)."""
+
+
 @dataclass
 class SkeletonSample:
     """One action clip.

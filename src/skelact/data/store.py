@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 import skelact
+from skelact.atomic import atomic_write
 from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError, FormatError, LayoutError, SkelactError
 from skelact.skeleton import Layout, get_layout
@@ -141,8 +142,8 @@ def _write_samples(tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, nu
     rows = 0
     frames_hash, score_hash = hashlib.sha256(), hashlib.sha256()
     with (
-        open(tmp / FRAMES_FILE, "wb", buffering=1 << 20) as frames_fh,
-        open(tmp / SCORE_FILE, "wb", buffering=1 << 20) as score_fh,
+        atomic_write(tmp / FRAMES_FILE, "wb", buffering=1 << 20) as frames_fh,
+        atomic_write(tmp / SCORE_FILE, "wb", buffering=1 << 20) as score_fh,
     ):
         for i, sample in enumerate(samples):
             if not isinstance(sample, SkeletonSample):
@@ -181,8 +182,6 @@ def _write_samples(tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, nu
             labels.append(sample.label)
             ids.append(sid)
             rows += m * t
-        _sync(frames_fh)
-        _sync(score_fh)
     if not ids:
         raise ConfigError("no samples to write: a store needs at least one sample")
     if not has_score:
@@ -306,16 +305,10 @@ def _fingerprint(manifest: Mapping[str, Any]) -> str:
 
 
 def _write_bytes(path: Path, data: bytes) -> str:
-    with open(path, "wb") as fh:
+    # Synced before the store's rename, so a crash cannot leave a renamed store with empty files.
+    with atomic_write(path, "wb") as fh:
         fh.write(data)
-        _sync(fh)
     return hashlib.sha256(data).hexdigest()
-
-
-def _sync(fh: Any) -> None:
-    """Flush to disk before the rename, so a crash cannot leave a renamed store with empty files."""
-    fh.flush()
-    os.fsync(fh.fileno())
 
 
 def _json_default(value: Any) -> Any:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from skelact.atomic import atomic_write
 from skelact.errors import FormatError
 
 # Version 1 files may lack `meta` (written before it existed); it is optional, so adding it kept the version.
@@ -58,25 +57,18 @@ class ScoreFile:
     def write(self, path: str | Path) -> Path:
         """Write atomically (temporary file, then rename), so a crash never leaves half a file."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(
-                    handle,
-                    version=np.int64(SCORE_FILE_VERSION),
-                    sample_ids=np.asarray(self.sample_ids, dtype=str),
-                    labels=np.asarray(self.labels, dtype=np.int64),
-                    logits=np.asarray(self.logits, dtype=np.float32),
-                    probs=np.asarray(self.probs, dtype=np.float32),
-                    class_names=np.asarray(self.class_names, dtype=str),
-                    # JSON in a 0-d string array: readable with allow_pickle=False, unlike an object array.
-                    meta=np.asarray(json.dumps(self.meta, sort_keys=True)),
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path, "wb") as handle:
+            np.savez(
+                handle,
+                version=np.int64(SCORE_FILE_VERSION),
+                sample_ids=np.asarray(self.sample_ids, dtype=str),
+                labels=np.asarray(self.labels, dtype=np.int64),
+                logits=np.asarray(self.logits, dtype=np.float32),
+                probs=np.asarray(self.probs, dtype=np.float32),
+                class_names=np.asarray(self.class_names, dtype=str),
+                # JSON in a 0-d string array: readable with allow_pickle=False, unlike an object array.
+                meta=np.asarray(json.dumps(self.meta, sort_keys=True)),
+            )
         return path
 
     @classmethod

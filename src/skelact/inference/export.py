@@ -8,17 +8,14 @@ dynamic batch axis; persons, frames, joints and channels are fixed at export tim
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from skelact.atomic import atomic_path
 from skelact.errors import ConfigError, SkelactError
 
 EXPORT_FORMATS = ("onnx", "torchscript")
@@ -44,8 +41,7 @@ def export_model(net: nn.Module, out: str | Path, fmt: str, *, clip_len: int = 6
     net = net.eval()
     example = example_input(net, clip_len, persons)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_path(out) as tmp:
+    with atomic_path(out) as tmp:
         if fmt == "torchscript":
             _export_torchscript(net, example, tmp)
         else:
@@ -83,20 +79,6 @@ def _export_onnx(net: nn.Module, example: torch.Tensor, path: Path) -> None:
             opset_version=ONNX_OPSET,
         )
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
-
-
-@contextmanager
-def _atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside `target` that replaces it only when the block succeeds."""
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the model from other users
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_onnx_session(path: str | Path, threads: int | None = None) -> Any:

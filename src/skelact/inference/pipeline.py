@@ -19,8 +19,8 @@ from torch import nn
 
 import skelact
 from skelact.data.clips import ClipSpec
-from skelact.data.transforms.features import ModalityFeatures, parse_modality
 from skelact.errors import ConfigError, FormatError, SkelactError
+from skelact.models.inputs.modality import ModalityFeatures, parse_modality
 from skelact.models.registry import create_model
 from skelact.skeleton.layout import Layout, get_layout
 

@@ -17,7 +17,6 @@ from torchmetrics.classification import MulticlassAccuracy
 
 import skelact
 from skelact.data.transforms.augment import BatchAugment
-from skelact.data.transforms.features import parse_modality
 from skelact.data.transforms.partial_mixup import PartialMixup
 from skelact.errors import ConfigError
 from skelact.evaluation.selection import SELECTION_KEY, check_select_on, selection_result
@@ -28,6 +27,7 @@ from skelact.methods.optimistic_test import OptimisticTestTop1
 from skelact.methods.registry import register_method
 from skelact.methods.schedules import SCHEDULES, lr_factor
 from skelact.methods.test_report import TestReport
+from skelact.models.inputs.modality import parse_modality
 from skelact.skeleton.layout import get_layout
 
 # The model learns these from the store, so configs never repeat (or contradict) them: method argument ->

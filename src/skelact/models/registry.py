@@ -3,10 +3,16 @@
 Every builder takes the keyword-only arguments ``layout``, ``in_channels``, ``num_classes`` and
 ``num_persons`` plus its own options. `create_model` checks option names against the builder's signature,
 so a typo in a config is an error that lists the accepted names, never a silently ignored setting.
+
+A builder is thin: ``@builds(CTRGCN)`` gives ``def ctrgcn(**kwargs): return CTRGCN(**kwargs)`` the class's
+signature, so every constructor argument is reachable through `create_model` and a model's ``model_args``
+without repeating (and drifting from) the class's parameter list; the builder keeps the documentation a
+reader looks for (parameter counts, cost, which defaults match which paper).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,6 +35,29 @@ def _parameters(builder: Callable[..., Any]) -> tuple[set[str], bool]:
         p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"
     }
     return names, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def builds(cls: type[nn.Module], **fixed: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a thin builder the keyword-only signature of `cls`'s constructor, less the `fixed` arguments,
+    which the builder always receives (a variant such as ``psumnet_hand`` fixing ``part="hand"``)."""
+    init = inspect.signature(cls).parameters.values()
+    params = [
+        p.replace(kind=p.KEYWORD_ONLY)
+        for p in init
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in fixed
+    ]
+    if unknown := sorted(set(fixed) - {p.name for p in init}):
+        raise ConfigError(f"{cls.__name__} has no argument {unknown[0]!r} to fix")
+
+    def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(builder)
+        def build(**kwargs: Any) -> Any:
+            return builder(**fixed, **kwargs)
+
+        build.__signature__ = inspect.Signature(params, return_annotation=cls.__name__)  # type: ignore[attr-defined]
+        return build
+
+    return decorator
 
 
 def register_model(name: str) -> Callable[[Builder], Builder]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from skelact.atomic import atomic_write
 from skelact.errors import LayoutError
 from skelact.skeleton.layout import Layout, get_layout, list_layouts
 
@@ -164,15 +164,8 @@ def write_layout_file(layout: Layout, path: str | os.PathLike[str]) -> Path:
         import yaml
 
         text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
     return path
 
 

@@ -6,18 +6,18 @@ half-written."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from skelact.atomic import atomic_write
 from skelact.skeleton.layout import get_layout
-from skelact.video.io import VideoWriter, read_frames
+from skelact.video.io import read_frames
 from skelact.video.recognize import VideoRecognition
 from skelact.video.windows import label_at_frames
 from skelact.viz.overlay import draw_frame
+from skelact.viz.video_writer import VideoWriter
 
 
 def timeline_record(result: VideoRecognition, video: str | Path, extra: dict[str, Any]) -> dict[str, Any]:
@@ -39,16 +39,9 @@ def timeline_record(result: VideoRecognition, video: str | Path, extra: dict[str
 
 def write_json(path: str | Path, data: dict[str, Any]) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=1)
-            stream.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from other users
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_write(path, "w") as stream:
+        json.dump(data, stream, indent=1)
+        stream.write("\n")
     return path
 
 
@@ -61,15 +54,8 @@ def save_keypoints(path: str | Path, result: VideoRecognition) -> Path:
         path = path.with_suffix(".npy")
     poses = result.poses
     array = np.concatenate([poses.keypoint, poses.score[..., None]], axis=-1).astype(np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npy")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.save(stream, array, allow_pickle=False)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from other users
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_write(path, "wb") as stream:
+        np.save(stream, array, allow_pickle=False)
     return path
 
 

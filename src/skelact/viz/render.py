@@ -7,14 +7,14 @@ OpenCV (the `video` extra). Writes are atomic.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from skelact.atomic import atomic_path
 from skelact.errors import FormatError
 from skelact.skeleton.layout import Layout
+from skelact.viz.video_writer import VideoWriter
 
 RENDER_SUFFIXES = (".gif", ".mp4")
 
@@ -43,19 +43,11 @@ def render_sample(
     if max_frames is not None and keypoint.shape[1] > max_frames:
         keypoint = keypoint[:, np.linspace(0, keypoint.shape[1] - 1, max_frames).round().astype(int)]
     frames = _draw_frames(keypoint, layout, _caption(title, true_label, predicted), size)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        if out.suffix.lower() == ".gif":
+    if out.suffix.lower() == ".gif":
+        with atomic_path(out) as tmp:
             _write_gif(tmp, frames, fps)
-        else:
-            _write_mp4(tmp, frames, fps)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    else:
+        _write_mp4(out, frames, fps)  # VideoWriter writes atomically itself
     return out
 
 
@@ -136,8 +128,6 @@ def _write_gif(path: Path, frames: list[np.ndarray], fps: float) -> None:
 
 
 def _write_mp4(path: Path, frames: list[np.ndarray], fps: float) -> None:
-    from skelact.video.io import VideoWriter
-
     height, width = frames[0].shape[:2]
     writer = VideoWriter(path, fps, (width, height))
     try:

@@ -16,7 +16,7 @@ from skelact.data.formats.agcn_npy import (
     sample_name,
 )
 from skelact.data.formats.registry import get_format
-from skelact.data.prepare.job import SkipItem
+from skelact.data.sample import SkipItem
 from skelact.errors import FormatError
 
 NAMES = ["S001C001P001R001A001.skeleton", "S002C003P008R002A058.skeleton", "S003C002P015R001A034.skeleton"]

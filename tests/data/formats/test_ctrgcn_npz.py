@@ -15,8 +15,7 @@ from skelact.data.formats.ctrgcn_npz import (
     write_ctrgcn_npz,
 )
 from skelact.data.formats.registry import get_format
-from skelact.data.prepare.job import SkipItem
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
 
 

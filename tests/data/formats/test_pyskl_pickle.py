@@ -22,8 +22,7 @@ from skelact.data.formats.pyskl_pickle import (
     write_pyskl_pickle,
 )
 from skelact.data.formats.registry import get_format
-from skelact.data.prepare.job import SkipItem
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from skelact.data.formats.ntu_skeleton import NtuRecording, read_ntu_skeleton, write_ntu_skeleton
-from skelact.data.prepare.job import SkipItem
 from skelact.data.prepare.ntu_presets import PRESETS, apply_preset, get_preset
+from skelact.data.sample import SkipItem
 from skelact.errors import ConfigError
 
 # A plausible upright ntu25 skeleton (metres, y up): spine base at the origin, shoulders at x = -/+0.2.

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skelact.data.prepare.job import PrepareJob, SampleTable, SkipItem
+from skelact.data.prepare.job import PrepareJob, SampleTable
 from skelact.data.prepare.runner import run_job
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.data.store import SkeletonStore
 from skelact.errors import FormatError
 

@@ -25,8 +25,7 @@ import numpy as np
 from skelact.data.formats.ntu_skeleton import ntu_meta_from_name
 from skelact.data.formats.registry import register_format
 from skelact.data.formats.safe_pickle import load_pickle
-from skelact.data.prepare.job import SkipItem
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import FormatError
 
 NAME_SUFFIXES = (".skeleton", ".json", ".npy")

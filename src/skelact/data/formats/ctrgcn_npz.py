@@ -18,7 +18,6 @@ zip (no 7 GB load for NTU-60 X-Sub); compressed members (``savez_compressed``) a
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import tempfile
@@ -30,9 +29,9 @@ from typing import Literal
 
 import numpy as np
 
+from skelact.atomic import atomic_write
 from skelact.data.formats.registry import register_format
-from skelact.data.prepare.job import SkipItem
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
 
 NUM_ACTORS, NUM_JOINTS, NUM_COORDS = 2, 25, 3
@@ -296,13 +295,12 @@ def write_ctrgcn_npz(
             names_file = work / "skelact_class_names.npy"
             np.save(names_file, np.asarray(list(class_names), dtype=str))
             members.append(("skelact_class_names", names_file))
-        partial = work / "out.npz"
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        with (
+            atomic_write(path, "wb") as handle,
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive,
+        ):
             for name, file in members:
                 archive.write(file, arcname=f"{name}.npy")
-        with partial.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return path

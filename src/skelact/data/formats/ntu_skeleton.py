@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skelact.atomic import atomic_write
 from skelact.data.formats.registry import register_format
 from skelact.errors import FormatError
 
@@ -473,14 +473,8 @@ def write_ntu_skeleton(path: str | os.PathLike[str], recording: NtuRecording) ->
     path = Path(path)
     parse_ntu_name(path.name, path=path)
     text = format_ntu_skeleton(recording)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="ascii", newline="\n") as fh:
+        fh.write(text)
     return path
 
 

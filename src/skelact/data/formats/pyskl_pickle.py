@@ -29,10 +29,8 @@ anything else             unchanged
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -41,11 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from skelact.atomic import atomic_write
 from skelact.data.formats.ntu_skeleton import ntu_meta_from_name
 from skelact.data.formats.registry import register_format
 from skelact.data.formats.safe_pickle import load_pickle
-from skelact.data.prepare.job import SkipItem
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
 
 MAX_PERSONS_COMPRESSED = 10  # PYSKL DecompressPose(max_person=10)
@@ -477,19 +475,6 @@ def write_pyskl_pickle(
             if missing is not None:
                 raise ConfigError(f"split {name!r} names {missing!r}, which has no annotation")
         data = {"split": {name: list(members) for name, members in split.items()}, "annotations": data}
-    _atomic_pickle(path, data, protocol)
+    with atomic_write(path, "wb") as handle:
+        pickle.dump(data, handle, protocol=protocol)
     return path
-
-
-def _atomic_pickle(path: Path, data: Any, protocol: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(data, handle, protocol=protocol)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

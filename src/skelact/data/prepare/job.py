@@ -12,10 +12,6 @@ from skelact.data.sample import SkeletonSample
 from skelact.skeleton.layout import Layout
 
 
-class SkipItem(Exception):  # noqa: N818 - a signal, not an error: the item has no sample by design
-    """Raised by a parse function for an item that legitimately yields no sample (counted, not an error)."""
-
-
 @dataclass(frozen=True)
 class SampleTable:
     """The kept samples' ids, labels and metadata, in store order, for computing splits."""

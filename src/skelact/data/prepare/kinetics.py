@@ -33,9 +33,9 @@ from skelact.data.formats.kinetics_json import (
     read_kinetics_clip,
     read_kinetics_label_index,
 )
-from skelact.data.prepare.job import PrepareJob, SampleTable, SkipItem
+from skelact.data.prepare.job import PrepareJob, SampleTable
 from skelact.data.prepare.registry import register_preparer
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
 
 #: Release sub-folder -> stored split name (Kinetics "val" is the benchmark's test set).

@@ -27,12 +27,12 @@ from skelact.data.formats.ntu_skeleton import (
     read_ntu_skeleton,
     sample_name_of,
 )
-from skelact.data.prepare.job import PrepareJob, SkipItem
+from skelact.data.prepare.job import PrepareJob
 from skelact.data.prepare.ntu_classes import NTU120_CLASS_NAMES
 from skelact.data.prepare.ntu_presets import PRESETS, NtuPreset, apply_preset, get_preset
 from skelact.data.prepare.ntu_splits import BENCHMARKS, NtuSplits, get_benchmark
 from skelact.data.prepare.registry import register_preparer
-from skelact.data.sample import SkeletonSample
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
 
 MISSING_REASON = "official missing-skeleton list"

@@ -26,7 +26,6 @@ from typing import Any, Literal
 import numpy as np
 
 from skelact.data.formats.ntu_skeleton import NtuRecording
-from skelact.data.prepare.job import SkipItem
 from skelact.data.prepare.ntu_denoise import (
     DenoiseRules,
     Quirks,
@@ -35,6 +34,7 @@ from skelact.data.prepare.ntu_denoise import (
     merge_actors,
     top_energy_slots,
 )
+from skelact.data.sample import SkipItem
 from skelact.data.transforms.normalize import align_3d, center
 from skelact.errors import ConfigError
 from skelact.skeleton import get_layout

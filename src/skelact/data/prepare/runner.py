@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from skelact.data.prepare.job import PrepareJob, SampleTable, SkipItem
-from skelact.data.sample import SkeletonSample
+from skelact.data.prepare.job import PrepareJob, SampleTable
+from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.data.splits import carve_validation
 from skelact.data.store import write_store
 from skelact.errors import ConfigError, FormatError, SkelactError

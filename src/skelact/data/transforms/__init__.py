@@ -1,5 +1,5 @@
-"""Transforms: per-sample temporal sampling and normalisation (numpy, loader workers), batched augmentation
-and modality features (torch, training device)."""
+"""Transforms: per-sample temporal sampling and normalisation (numpy, loader workers) and batched
+augmentation (torch, training device). Modality features are model inputs: `skelact.models.inputs`."""
 
 from skelact.data.transforms.augment import (
     BatchAugment,
@@ -11,7 +11,6 @@ from skelact.data.transforms.augment import (
     random_shear,
     rotation_matrices,
 )
-from skelact.data.transforms.features import MODALITIES, MODALITY_ALIASES, ModalityFeatures, parse_modality
 from skelact.data.transforms.normalize import (
     NORMALIZE_METHODS,
     align_3d,
@@ -32,11 +31,8 @@ from skelact.data.transforms.temporal import (
 )
 
 __all__ = [
-    "MODALITIES",
-    "MODALITY_ALIASES",
     "NORMALIZE_METHODS",
     "BatchAugment",
-    "ModalityFeatures",
     "align_3d",
     "center",
     "crop_resize_positions",
@@ -49,7 +45,6 @@ __all__ = [
     "minmax_scale",
     "normalize_2d",
     "normalize_sample",
-    "parse_modality",
     "random_flip",
     "random_rotate",
     "random_scale",

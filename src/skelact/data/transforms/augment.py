@@ -11,7 +11,7 @@ device (a generator on the batch's device avoids the copy).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -206,89 +206,161 @@ def temporal_reverse(x: Tensor, p: float = 0.5, *, generator: torch.Generator | 
     return torch.where(chosen.view(-1, 1, 1, 1, 1), x.flip(2), x)
 
 
-class BatchAugment(nn.Module):
-    """The enabled augmentations, applied in training mode only, in the fixed order of `ORDER`.
+def _enabled(value: Angle) -> bool:
+    return any(float(v) > 0 for v in (value if isinstance(value, Sequence) else [value]))
 
-    Order: scale, shear, rotate (PYSKL/BRL: RandomScale then RandomRot), flip (BRL flips after rotating),
-    then noise and joint drop, so that no geometric op moves noise or resurrects a dropped joint; temporal
-    reversal (off by default) comes last, so enabling it leaves the other ops' draws unchanged.
-    A value of 0 disables an op. Build from a config dict with `from_config`.
+
+class AugmentOp:
+    """One augmentation of `BatchAugment`: the config option `key` sets it (0, the default, disables it),
+    `options` are its secondary settings with their defaults, and `__call__` applies it to a batch.
+
+    `probability` ops take a value in [0, 1]; `bounded` ones any non-negative value; the others (per-axis
+    ranges) are checked by their function when applied.
     """
 
-    ORDER = ("scale", "shear", "rotate", "flip", "noise", "joint_drop", "reverse")
+    key: ClassVar[str]
+    options: ClassVar[Mapping[str, Any]] = {}
+    probability: ClassVar[bool] = False
+    bounded: ClassVar[bool] = False
+
+    def __init__(self, value: Any, *, layout: Layout, num_coords: int, **options: Any) -> None:
+        self.value, self.layout, self.num_coords = value, layout, num_coords
+        self.settings = {**self.options, **options}
+
+    @classmethod
+    def check(cls, value: Any) -> None:
+        if (cls.bounded or cls.probability) and (value < 0 or (cls.probability and value > 1)):
+            raise ConfigError(f"augmentation {cls.key}={value} is out of range")
+
+    def __call__(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        raise NotImplementedError
+
+
+class ScaleOp(AugmentOp):
+    key = "scale"
+
+    def __call__(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        return random_scale(x, self.value, num_coords=self.num_coords, generator=generator)
+
+
+class ShearOp(AugmentOp):
+    key = "shear"
+    bounded = True
+
+    def __call__(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        return random_shear(x, self.value, num_coords=self.num_coords, generator=generator)
+
+
+class RotateOp(AugmentOp):
+    key = "rotate"
+
+    def __call__(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        return random_rotate(x, self.value, num_coords=self.num_coords, generator=generator)
+
+
+class FlipOp(AugmentOp):
+    key = "flip"
+    options = {"flip_mirror": True}
+    probability = True
+
+    def __call__(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        mirror = self.settings["flip_mirror"]
+        return random_flip(x, self.layout, self.value, mirror=mirror, generator=generator)
+
+
+class NoiseOp(AugmentOp):
+    key = "noise"
+    bounded = True
+
+    def __call__(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        return gaussian_noise(x, self.value, num_coords=self.num_coords, generator=generator)
+
+
+class JointDropOp(AugmentOp):
+    key = "joint_drop"
+    probability = True
+
+    def __call__(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        return joint_drop(x, self.value, generator=generator)
+
+
+class ReverseOp(AugmentOp):
+    key = "reverse"
+    probability = True
+
+    def __call__(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        return temporal_reverse(x, self.value, generator=generator)
+
+
+# The augmentations by config key, in the order they are applied: scale, shear, rotate (PYSKL/BRL:
+# RandomScale then RandomRot), flip (BRL flips after rotating), then noise and joint drop, so that no
+# geometric op moves noise or resurrects a dropped joint; temporal reversal (off by default) comes last, so
+# enabling it leaves the other ops' draws unchanged. Adding an op is one `AugmentOp` subclass and its entry
+# here; it goes where its draws disturb no existing config: last.
+AUGMENT_OPS: dict[str, type[AugmentOp]] = {
+    op.key: op for op in (ScaleOp, ShearOp, RotateOp, FlipOp, NoiseOp, JointDropOp, ReverseOp)
+}
+
+
+class BatchAugment(nn.Module):
+    """The enabled augmentations of `AUGMENT_OPS`, applied in its order, in training mode only.
+
+    Settings are keyword arguments named by the ops' keys and options (``rotate=0.3, flip=0.5``), readable
+    back as attributes; a value of 0 disables an op. Build from a config dict with `from_config`.
+    """
+
+    ORDER = tuple(AUGMENT_OPS)
 
     def __init__(
-        self,
-        layout: Layout | str | Mapping[str, Any],
-        num_coords: int = 3,
-        rotate: Angle = 0.0,
-        scale: Angle = 0.0,
-        shear: float = 0.0,
-        flip: float = 0.0,
-        flip_mirror: bool = True,
-        noise: float = 0.0,
-        joint_drop: float = 0.0,
-        reverse: float = 0.0,
+        self, layout: Layout | str | Mapping[str, Any], num_coords: int = 3, **settings: Any
     ) -> None:
         super().__init__()
         if num_coords not in (2, 3):
             raise ConfigError(f"num_coords must be 2 or 3, got {num_coords}")
-        probabilities = ("flip", "joint_drop", "reverse")
-        checked = (
-            ("shear", shear),
-            ("noise", noise),
-            ("flip", flip),
-            ("joint_drop", joint_drop),
-            ("reverse", reverse),
-        )
-        for name, value in checked:
-            if value < 0 or (name in probabilities and value > 1):
-                raise ConfigError(f"augmentation {name}={value} is out of range")
+        defaults = {key: 0.0 for key in AUGMENT_OPS}
+        for op in AUGMENT_OPS.values():
+            defaults.update(op.options)
+        if unknown := sorted(set(settings) - set(defaults)):
+            known = sorted({"num_coords", *defaults})
+            raise ConfigError(f"unknown augmentation option(s) {unknown}", hint=f"known: {', '.join(known)}")
+        settings = {**defaults, **settings}
+        for op in AUGMENT_OPS.values():
+            op.check(settings[op.key])
         self.layout = get_layout(layout)
         self.num_coords = num_coords
-        self.rotate, self.scale, self.shear = rotate, scale, shear
-        self.flip, self.flip_mirror, self.noise, self.joint_drop = flip, flip_mirror, noise, joint_drop
-        self.reverse = reverse
+        for name, value in settings.items():
+            setattr(self, name, value)
 
     @classmethod
     def from_config(
         cls, layout: Layout | str | Mapping[str, Any], config: Mapping[str, Any] | None
     ) -> BatchAugment:
         """Build from a plain dict such as ``{"rotate": 0.3, "scale": 0.1}``; unknown keys: ConfigError."""
-        config = dict(config or {})
-        known = {*cls.ORDER, "num_coords", "flip_mirror"}
-        if unknown := sorted(set(config) - known):
-            raise ConfigError(
-                f"unknown augmentation option(s) {unknown}", hint=f"known: {', '.join(sorted(known))}"
-            )
-        return cls(layout, **config)
+        return cls(layout, **dict(config or {}))
 
-    @staticmethod
-    def _enabled(value: Angle) -> bool:
-        return any(float(v) > 0 for v in (value if isinstance(value, Sequence) else [value]))
+    @property
+    def ops(self) -> list[AugmentOp]:
+        """The enabled ops in order, from the current settings (so changing an attribute takes effect)."""
+        return [
+            op(
+                getattr(self, key),
+                layout=self.layout,
+                num_coords=self.num_coords,
+                **{option: getattr(self, option) for option in op.options},
+            )
+            for key, op in AUGMENT_OPS.items()
+            if _enabled(getattr(self, key))
+        ]
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         if not self.training:
             return x
-        kw: dict[str, Any] = {"num_coords": self.num_coords, "generator": generator}
-        if self._enabled(self.scale):
-            x = random_scale(x, self.scale, **kw)
-        if self.shear > 0:
-            x = random_shear(x, self.shear, **kw)
-        if self._enabled(self.rotate):
-            x = random_rotate(x, self.rotate, **kw)
-        if self.flip > 0:
-            x = random_flip(x, self.layout, self.flip, mirror=self.flip_mirror, generator=generator)
-        if self.noise > 0:
-            x = gaussian_noise(x, self.noise, **kw)
-        if self.joint_drop > 0:
-            x = joint_drop(x, self.joint_drop, generator=generator)
-        if self.reverse > 0:
-            x = temporal_reverse(x, self.reverse, generator=generator)
+        for op in self.ops:
+            x = op(x, generator)
         return x
 
     def extra_repr(self) -> str:
-        enabled = [f"{k}={getattr(self, k)}" for k in self.ORDER if self._enabled(getattr(self, k))]
+        enabled = [f"{op.key}={op.value}" for op in self.ops]
         return f"layout={self.layout.name}, num_coords={self.num_coords}, " + (
             ", ".join(enabled) or "identity"
         )

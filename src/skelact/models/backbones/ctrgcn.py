@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -21,7 +22,7 @@ from skelact.errors import ConfigError
 from skelact.models.backbones.base import DataBN, GraphBackbone
 from skelact.models.backbones.stgcn import GraphConvention, model_graph, stage_plan
 from skelact.models.layers import CTRGraphConv, MultiScaleTemporalConv, TemporalConv
-from skelact.models.registry import register_model
+from skelact.models.registry import builds, register_model
 from skelact.skeleton import Layout
 
 
@@ -106,20 +107,8 @@ class CTRGCN(GraphBackbone):
 
 
 @register_model("ctrgcn")
-def ctrgcn(
-    *,
-    layout: Layout | str,
-    in_channels: int,
-    num_classes: int,
-    num_persons: int = 2,
-    base_channels: int = 64,
-    adaptive: bool = True,
-    dropout: float = 0.0,
-    data_bn: DataBN = True,
-    kernel_size: int = 5,
-    dilations: Sequence[int] = (1, 2),
-    graph_variant: str | None = None,
-) -> CTRGCN:
+@builds(CTRGCN)
+def ctrgcn(**kwargs: Any) -> CTRGCN:
     """CTR-GCN as in the official repository (defaults = its NTU and NW-UCLA configs).
 
     Cost of one sample, measured with benchmarks/model_cost.py (torch 2.13); the parameter counts equal
@@ -128,19 +117,7 @@ def ctrgcn(
     - ntu25, 3 x 64 x 25 x 2, 60 classes: 1,446,672 params, 1.94 G MACs (120 classes: 1,462,092).
     - kinect20, 3 x 52 x 20 x 1, 10 classes: 1,426,892 params.
     """
-    return CTRGCN(
-        layout,
-        in_channels,
-        num_classes,
-        num_persons=num_persons,
-        base_channels=base_channels,
-        adaptive=adaptive,
-        dropout=dropout,
-        data_bn=data_bn,
-        kernel_size=kernel_size,
-        dilations=dilations,
-        graph_variant=graph_variant,
-    )
+    return CTRGCN(**kwargs)
 
 
 # --------------------------------------------------------------------------------- official checkpoints

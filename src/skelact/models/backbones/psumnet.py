@@ -24,21 +24,21 @@ default): corrected pairs and R = 8 in the first layer, CTR-GCN's width for raw-
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from skelact.data.transforms.part_features import UNIFIED_MODALITY, PartModalityFeatures
 from skelact.errors import ConfigError
 from skelact.models.backbones.base import DataBN, GraphBackbone
 from skelact.models.backbones.ctrgcn import CTRGCNBlock, init_official_head
 from skelact.models.backbones.ctrgcn import convert_official_state_dict as convert_ctrgcn_state_dict
 from skelact.models.backbones.stgcn import stage_plan
-from skelact.models.registry import register_model
+from skelact.models.inputs.part_modality import UNIFIED_MODALITY, PartModalityFeatures
+from skelact.models.registry import builds, register_model
 from skelact.skeleton import Layout
 from skelact.skeleton.graph import listed_partition
 
@@ -122,52 +122,25 @@ class PSUMNet(GraphBackbone):
 
 
 @register_model("psumnet")
-def psumnet(
-    *,
-    layout: Layout | str,
-    in_channels: int,
-    num_classes: int,
-    num_persons: int = 2,
-    part: str = "body",
-    blocks: Sequence[int] | None = None,
-    official_quirks: bool = False,
-    modality: str | Sequence[str] = UNIFIED_MODALITY,
-    num_coords: int = 3,
-    base_channels: int = 64,
-    dropout: float = 0.0,
-    data_bn: DataBN = True,
-) -> PSUMNet:
+@builds(PSUMNet)
+def psumnet(**kwargs: Any) -> PSUMNet:
     """A PSUMNet stream on any part of the layout (`part`: a name in ``layout.parts``).
 
     Measured with benchmarks/model_cost.py, ntu25 3 x 64 x 25 x 2, 60 classes (docs/psumnet.md):
     official_quirks=True: body 1,448,418, hands 978,482, legs 499,898 parameters (2,926,798 in all, the
     released code's count); False: +1,890 per stream (first-layer R = 8).
     """
-    return PSUMNet(
-        layout,
-        in_channels,
-        num_classes,
-        num_persons=num_persons,
-        part=part,
-        blocks=blocks,
-        official_quirks=official_quirks,
-        modality=modality,
-        num_coords=num_coords,
-        base_channels=base_channels,
-        dropout=dropout,
-        data_bn=data_bn,
-    )
+    return PSUMNet(**kwargs)
 
 
 def _stream_builder(part: str) -> Callable[..., PSUMNet]:
     """`psumnet` with the part fixed, so score files name their stream (``model: psumnet_hand``) and
     ensemble presets can match streams by name."""
 
-    def build(**kwargs: object) -> PSUMNet:
-        return psumnet(part=part, **kwargs)  # type: ignore[arg-type]
+    @builds(PSUMNet, part=part)
+    def build(**kwargs: Any) -> PSUMNet:
+        return PSUMNet(**kwargs)
 
-    params = [p for p in inspect.signature(psumnet).parameters.values() if p.name != "part"]
-    build.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     build.__doc__ = f"PSUMNet's {part!r} stream (`psumnet` with part={part!r})."
     return build
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -18,7 +18,7 @@ from skelact.errors import ConfigError
 from skelact.models.backbones.base import DataBN, GraphBackbone
 from skelact.models.layers import GraphConv, TemporalConv
 from skelact.models.layers.graph_conv import Adaptive
-from skelact.models.registry import register_model
+from skelact.models.registry import builds, register_model
 from skelact.skeleton import Layout
 from skelact.skeleton.graph import build_adjacency
 from skelact.skeleton.layouts import graph_variant
@@ -139,21 +139,8 @@ class STGCN(GraphBackbone):
 
 
 @register_model("stgcn")
-def stgcn(
-    *,
-    layout: Layout | str,
-    in_channels: int,
-    num_classes: int,
-    num_persons: int = 2,
-    base_channels: int = 64,
-    graph_strategy: str = "spatial",
-    adaptive: Adaptive = "importance",
-    dropout: float = 0.0,
-    data_bn: DataBN = True,
-    head_dropout: float = 0.0,
-    graph_variant: str | None = None,
-    graph_convention: GraphConvention = "ctrgcn",
-) -> STGCN:
+@builds(STGCN)
+def stgcn(**kwargs: Any) -> STGCN:
     """ST-GCN with PYSKL's default options (spatial partition, edge importance, 10 blocks of 64-128-256).
 
     The defaults keep skelact's first ST-GCN exactly: the layout's own graph (CTR-GCN's for ntu25)
@@ -169,20 +156,7 @@ def stgcn(
 
     `data_bn="VC"` (PYSKL's own default) has 150 fewer parameters for ntu25 3D.
     """
-    return STGCN(
-        layout,
-        in_channels,
-        num_classes,
-        num_persons=num_persons,
-        base_channels=base_channels,
-        graph_strategy=graph_strategy,
-        adaptive=adaptive,
-        dropout=dropout,
-        data_bn=data_bn,
-        head_dropout=head_dropout,
-        graph_variant=graph_variant,
-        graph_convention=graph_convention,
-    )
+    return STGCN(**kwargs)
 
 
 # --------------------------------------------------------------------------------- PYSKL checkpoints

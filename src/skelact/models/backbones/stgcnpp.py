@@ -11,12 +11,14 @@ N(0, 0.01) as its GCNHead.
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import nn
 
 from skelact.models.backbones.base import DataBN
 from skelact.models.backbones.stgcn import STGCN, GraphConvention
 from skelact.models.layers import MultiScaleTemporalConv
-from skelact.models.registry import register_model
+from skelact.models.registry import builds, register_model
 from skelact.skeleton import Layout
 
 
@@ -60,20 +62,8 @@ class STGCNPP(STGCN):
 
 
 @register_model("stgcnpp")
-def stgcnpp(
-    *,
-    layout: Layout | str,
-    in_channels: int,
-    num_classes: int,
-    num_persons: int = 2,
-    base_channels: int = 64,
-    graph_strategy: str = "spatial",
-    dropout: float = 0.0,
-    data_bn: DataBN = "VC",
-    head_dropout: float = 0.0,
-    graph_variant: str | None = "pyskl",
-    graph_convention: GraphConvention = "pyskl",
-) -> STGCNPP:
+@builds(STGCNPP)
+def stgcnpp(**kwargs: Any) -> STGCNPP:
     """ST-GCN++ as in PYSKL (10 blocks of 64-128-256, learnable graph, multi-scale TCN).
 
     Cost of one sample, measured with benchmarks/model_cost.py (torch 2.13):
@@ -84,16 +74,4 @@ def stgcnpp(
 
     `dropout` is the temporal units' dropout (PYSKL tcn_dropout; none in the first block).
     """
-    return STGCNPP(
-        layout,
-        in_channels,
-        num_classes,
-        num_persons=num_persons,
-        base_channels=base_channels,
-        graph_strategy=graph_strategy,
-        dropout=dropout,
-        data_bn=data_bn,
-        head_dropout=head_dropout,
-        graph_variant=graph_variant,
-        graph_convention=graph_convention,
-    )
+    return STGCNPP(**kwargs)

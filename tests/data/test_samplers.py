@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from skelact.data.prepare.longtail import longtail_counts
-from skelact.data.rebalance import RebalancedSampler, class_multipliers, tail_classes
+from skelact.data.samplers import RebalancedSampler, class_multipliers, tail_classes
 from skelact.errors import ConfigError
 
 

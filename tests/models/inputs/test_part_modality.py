@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from skelact.data.transforms.part_features import PartModalityFeatures
 from skelact.errors import ConfigError, FormatError
+from skelact.models.inputs.part_modality import PartModalityFeatures
 from skelact.skeleton import get_layout
 from skelact.skeleton.parts import part_layout
 

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from skelact.data.transforms.features import ModalityFeatures
 from skelact.errors import FormatError
+from skelact.models.inputs.modality import ModalityFeatures
 from skelact.skeleton.layout import Layout, get_layout
 from skelact.skeleton.parts import part_layout
 

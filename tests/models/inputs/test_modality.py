@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from skelact.data.transforms.features import MODALITIES, ModalityFeatures, parse_modality
 from skelact.errors import ConfigError, FormatError
+from skelact.models.inputs.modality import MODALITIES, ModalityFeatures, parse_modality
 from skelact.skeleton import get_layout
 
 NTU = get_layout("ntu25")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from skelact.data.transforms.features import ModalityFeatures, parse_modality
+from skelact.models.inputs.modality import ModalityFeatures, parse_modality
 
 # specs/brl.md section 3: (joint, reference) pairs of GenSkeFeat's "k" for NTU, 0-based.
 NTU_SKIP = [

@@ -1,4 +1,7 @@
-"""Class-aware oversampling of the tail (BRL's rebalanced resampling, specs/brl.md section 5.1), explicit.
+"""Training-order samplers: `EpochSampler` (seeded shuffle, repeats, DDP shards) and `RebalancedSampler`.
+
+`RebalancedSampler` is class-aware oversampling of the tail (BRL's rebalanced resampling, specs/brl.md
+section 5.1), explicit.
 
 BRL switches this on through an empty ``class_prob`` list in its config and hard-codes the multipliers for
 ρ = 100. Here it is a sampler with three options, and its class sizes are the training split's real counts:
@@ -15,12 +18,71 @@ A class multiplied by m contributes ⌊m⌋ copies of every sample plus one more
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
+import torch
+from torch.utils.data import DistributedSampler
 
-from skelact.data.datamodule import EpochSampler
 from skelact.errors import ConfigError
+
+
+class EpochSampler(DistributedSampler):
+    """Yields (position, epoch) pairs, shuffled per epoch from a seeded generator when `shuffle` is set.
+
+    Lightning calls `set_epoch` on samplers that have it, so shuffling and augmentation change every epoch
+    but are reproducible. Under DDP each of `num_replicas` processes takes every `num_replicas`-th item of
+    the same epoch order, starting at its `rank`: disjoint shards that change with the epoch. The order is
+    padded by wrapping around to a multiple of `num_replicas`, so all ranks run the same number of steps and
+    gather equal-sized outputs (as torch's DistributedSampler does; score files drop the repeats by index).
+    Being a `DistributedSampler`, it is used as is by Lightning, which would otherwise wrap it in a sampler
+    that never forwards `set_epoch` (every epoch would then see epoch 0's shuffle and augmentation).
+    `num_replicas` and `rank` default to the initialised process group, else to one process.
+    """
+
+    def __init__(
+        self,
+        length: int,
+        *,
+        shuffle: bool,
+        seed: int = 0,
+        repeat: int = 1,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+    ) -> None:
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+        if num_replicas is None:
+            num_replicas = torch.distributed.get_world_size() if distributed else 1
+        if rank is None:
+            rank = torch.distributed.get_rank() if distributed else 0
+        if repeat < 1:
+            raise ConfigError(f"repeat must be at least 1, got {repeat}")
+        super().__init__(range(length), num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed)
+        self.length = length
+        self.repeat = repeat
+        self.total_size = -(-length * repeat // num_replicas) * num_replicas if length else 0
+        self.num_samples = self.total_size // num_replicas
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def epoch_plan(self) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, pseudo-epochs) of one epoch before shuffling; subclasses change only the plan."""
+        order = np.tile(np.arange(self.length), self.repeat)
+        # Repeats of one sample get different augmentation through a distinct pseudo-epoch.
+        pseudo_epoch = self.epoch * self.repeat + np.repeat(np.arange(self.repeat), self.length)
+        return order, pseudo_epoch
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        order, pseudo_epoch = self.epoch_plan()
+        if self.shuffle:
+            shuffle = np.random.default_rng([self.seed, self.epoch]).permutation(len(order))
+            order, pseudo_epoch = order[shuffle], pseudo_epoch[shuffle]
+        pad = np.arange(self.total_size - len(order)) % max(len(order), 1)
+        shard = np.concatenate([np.arange(len(order)), pad])[self.rank :: self.num_replicas]
+        return iter(zip(order[shard].tolist(), pseudo_epoch[shard].tolist(), strict=True))
+
 
 TailBy = Literal["index", "count"]
 
