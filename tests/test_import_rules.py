@@ -72,7 +72,7 @@ def _imports(module: str, path: Path, *, module_level_only: bool = False) -> set
     if module_level_only:
         nodes = [n for stmt in tree.body for n in _module_level_nodes(stmt)]
     else:
-        nodes = list(ast.walk(tree))
+        nodes = _runtime_nodes(tree)
     found: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -85,6 +85,14 @@ def _imports(module: str, path: Path, *, module_level_only: bool = False) -> set
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
     return found
+
+
+def _runtime_nodes(node: ast.AST) -> list[ast.AST]:
+    """Every node that can run, lazily or not: all of the tree except `if TYPE_CHECKING:` blocks, whose
+    imports exist for annotations only (with `from __future__ import annotations`) and never execute."""
+    if isinstance(node, ast.If) and _is_type_checking(node.test):
+        return [n for child in node.orelse for n in _runtime_nodes(child)]
+    return [node, *(n for child in ast.iter_child_nodes(node) for n in _runtime_nodes(child))]
 
 
 def _module_level_nodes(stmt: ast.stmt) -> list[ast.AST]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 
 from skelact.data.export import export_ctrgcn_npz, export_pyskl, pyskl_split_selection
 from skelact.data.formats.pyskl_pickle import load_pyskl_pickle
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.sample import SkeletonSample
@@ -18,17 +18,9 @@ from skelact.errors import ConfigError
 
 
 def reprepare(name: str, raw: Path, out: Path, **opts: object) -> SkeletonStore:
-    defaults: dict[str, object] = {
-        "layout": None,
-        "class_names": None,
-        "num_classes": None,
-        "kpfiles": None,
-        "box_thr": None,
-        "dataset": None,
-        "protocol": None,
-    }
-    job = get_preparer(name).build(raw, argparse.Namespace(**{**defaults, **opts}))
-    run_job(job, out, workers=1, val_fraction=0.0, progress=False)
+    preparer = get_preparer(name)
+    job = preparer.build(raw, preparer.options_type(**opts))  # type: ignore[attr-defined]
+    run_job(job, RunOptions(raw=raw, out=out, workers=1, val_fraction=0.0, progress=False))
     return SkeletonStore(out)
 
 

@@ -6,17 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from skelact.data.formats.registry import ClipRequest, clip_suffixes, get_format
 from skelact.data.sample import SkeletonSample
 from skelact.errors import FormatError
 from skelact.skeleton.layout import Layout
-
-# Per-clip file formats a predictor reads directly, by suffix; datasets go through `skelact prepare`.
-FILE_SUFFIXES = {
-    ".npy": "custom-npy",
-    ".csv": "keypoint-table",
-    ".json": "keypoint-table",
-    ".skeleton": "ntu",
-}
 
 
 def sample_from_array(
@@ -37,30 +30,33 @@ def sample_from_array(
 
 
 def read_clip_file(
-    path: str | Path, layout: Layout, *, score_channel: bool = False, format: str | None = None
+    path: str | Path,
+    layout: Layout,
+    *,
+    score_channel: bool = False,
+    format: str | None = None,
+    ntu_preset: str = "ctrgcn",
 ) -> SkeletonSample:
-    """One clip file as a sample: `.npy` (custom data), `.csv`/`.json` keypoint tables (joints named in
-    `layout`), or an NTU `.skeleton` file (denoised with the ``ctrgcn`` preset)."""
+    """One clip file as a sample, read by the format registered for its suffix (or named by `format`):
+    `.npy` (custom data), `.csv`/`.json` keypoint tables (joints named in `layout`), or an NTU
+    `.skeleton` file (denoised with `ntu_preset`, the preset the model was trained with)."""
     path = Path(path)
     if not path.is_file():
         raise FormatError("file does not exist", path=path)
-    kind = format or FILE_SUFFIXES.get(path.suffix.lower())
-    if kind == "custom-npy":
-        from skelact.data.formats.custom_npy import read_custom_npy
-
-        return read_custom_npy(path, score_channel=score_channel)
-    if kind == "keypoint-table":
-        from skelact.data.formats.keypoint_table import read_keypoint_table
-
-        return read_keypoint_table(path, layout)
-    if kind == "ntu":
-        from skelact.data.formats.ntu_skeleton import read_ntu_skeleton
-        from skelact.data.prepare.ntu_presets import apply_preset, get_preset
-
-        result = apply_preset(read_ntu_skeleton(path), get_preset("ctrgcn"))
-        return SkeletonSample(result.keypoint, meta={"source": str(path)}, sample_id=path.stem)
-    raise FormatError(
-        f"cannot predict from a {path.suffix or 'suffix-less'} file",
-        path=path,
-        hint=f"give one of {', '.join(FILE_SUFFIXES)} or a store; convert datasets with `skelact prepare`",
-    )
+    if format is not None:
+        info = get_format(
+            "ntu-skeleton" if format == "ntu" else format
+        )  # "ntu": the name before the registry
+    else:
+        info = clip_suffixes().get(path.suffix.lower())
+    if info is not None and info.read_clip is None:
+        raise FormatError(f"format {info.name!r} does not hold one clip per file", path=path)
+    if info is None:
+        raise FormatError(
+            f"cannot predict from a {path.suffix or 'suffix-less'} file",
+            path=path,
+            hint=f"give one of {', '.join(clip_suffixes())} or a store; "
+            "convert datasets with `skelact prepare`",
+        )
+    assert info.read_clip is not None
+    return info.read_clip(path, ClipRequest(layout, score_channel=score_channel, ntu_preset=ntu_preset))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import pickle
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,8 @@ import numpy as np
 import pytest
 
 from skelact.cli.main import main
+from skelact.data.prepare.agcn import AgcnOptions
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.prepare.source_options import class_names
@@ -45,15 +46,15 @@ def agcn_folder(root: Path, name: str = "xsub", joints: int = 25) -> Path:
     return folder
 
 
-def options(**values: Any) -> argparse.Namespace:
-    return argparse.Namespace(
-        **{"layout": None, "class_names": None, "num_classes": None, "protocol": None, **values}
-    )
+def options(**values: Any) -> AgcnOptions:
+    return AgcnOptions(**values)
 
 
 def prepare(raw: Path, out: Path, *, skip_bad: bool = False, val: float = 0.0, **opts: Any) -> Any:
     job = get_preparer("agcn").build(raw, options(**opts))
-    return run_job(job, out, workers=1, skip_bad=skip_bad, val_fraction=val, progress=False)
+    return run_job(
+        job, RunOptions(raw=raw, out=out, workers=1, skip_bad=skip_bad, val_fraction=val, progress=False)
+    )
 
 
 def test_folder_to_store(tmp_path: Path) -> None:

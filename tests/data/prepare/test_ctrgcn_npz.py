@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,8 @@ import numpy as np
 import pytest
 
 from skelact.cli.main import main
-from skelact.data.prepare.ctrgcn_npz import dataset_from_name, protocol_from_name
+from skelact.data.prepare.ctrgcn_npz import CtrgcnNpzOptions, dataset_from_name, protocol_from_name
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.prepare.source_options import class_names
@@ -39,13 +39,15 @@ def ntu_npz(path: Path, *, copy: bool, classes: int = 60, n_train: int = 6, n_te
     return path
 
 
-def options(**values: Any) -> argparse.Namespace:
-    return argparse.Namespace(**{"dataset": None, "protocol": None, "class_names": None, **values})
+def options(**values: Any) -> CtrgcnNpzOptions:
+    return CtrgcnNpzOptions(**values)
 
 
 def prepare(raw: Path, out: Path, *, skip_bad: bool = False, val: float = 0.0, **opts: Any) -> Any:
     job = get_preparer("ctrgcn-npz").build(raw, options(**opts))
-    return run_job(job, out, workers=1, skip_bad=skip_bad, val_fraction=val, progress=False)
+    return run_job(
+        job, RunOptions(raw=raw, out=out, workers=1, skip_bad=skip_bad, val_fraction=val, progress=False)
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 from skelact.cli.main import main
+from skelact.cli.options import add_option_flags, options_from_namespace
+from skelact.data.prepare.custom_npy import CustomNpyOptions
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.store import SkeletonStore
@@ -39,20 +42,23 @@ def _folder(tmp_path: Path, rows: int = 12, *, header: str = "file,label,subject
     return raw
 
 
-def _options(*args: str) -> argparse.Namespace:
-    """Parse recipe options the way the CLI does (its common options with their defaults)."""
+def _options(*args: str) -> CustomNpyOptions:
+    """Recipe options from the flags the CLI generates for them."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--val-fraction", type=float, default=0.1)
-    parser.add_argument("--seed", type=int, default=0)
-    get_preparer("custom-npy").add_arguments(parser)
-    return parser.parse_args(list(args))
+    add_option_flags(parser, CustomNpyOptions)
+    return options_from_namespace(CustomNpyOptions, parser.parse_args(list(args)))
 
 
 def _prepare(raw: Path, out: Path, *args: str, **run: object) -> SkeletonStore:
     options = _options(*args)
     job = get_preparer("custom-npy").build(raw, options)
     run.setdefault("workers", 1)
-    run_job(job, out, val_fraction=options.val_fraction, seed=options.seed, progress=False, **run)  # type: ignore[arg-type]
+    run_job(
+        job,
+        RunOptions(
+            raw=raw, out=out, val_fraction=options.val_fraction, seed=options.seed, progress=False, **run
+        ),
+    )  # type: ignore[arg-type]
     return SkeletonStore(out)
 
 
@@ -91,7 +97,7 @@ def test_split_column_gives_the_splits_and_val_is_carved_from_train(tmp_path: Pa
     assert store.splits["test"].tolist() == [9, 10, 11]
     assert store.splits["train_full"].tolist() == list(range(9))
     assert store.provenance["split_rule"] == "split column of labels.csv: train, test"
-    with pytest.raises(ConfigError, match="has a split column, so --test-fraction does not apply"):
+    with pytest.raises(ConfigError, match="has a split column, so `test_fraction` does not apply"):
         _options_build(raw, "--layout", str(tmp_path / "tri3.json"), "--test-fraction", "0.3")
 
 
@@ -130,7 +136,7 @@ def test_without_subjects_the_test_split_is_stratified_by_class(tmp_path: Path) 
         raw, tmp_path / "all", "--layout", "ntu25", "--test-fraction", "0", "--val-fraction", "0"
     )
     assert {k: v.size for k, v in only_train.splits.items()} == {"train": 30}
-    with pytest.raises(ConfigError, match=r"--test-fraction must be in \[0, 1\)"):
+    with pytest.raises(ConfigError, match=r"`test_fraction` must be in \[0, 1\)"):
         _options_build(raw, "--layout", "ntu25", "--test-fraction", "1.5")
 
 

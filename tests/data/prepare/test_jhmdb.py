@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import pickle
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 import yaml
 
 from skelact.cli.main import main
+from skelact.data.prepare.options import NoOptions, RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.store import SkeletonStore
@@ -39,8 +39,10 @@ def small_folder(root: Path) -> tuple[Path, list[np.ndarray], list[str]]:
 
 
 def prepare(raw: Path, out: Path, *, skip_bad: bool = False, val: float = 0.0):  # type: ignore[no-untyped-def]
-    job = get_preparer("jhmdb").build(raw, argparse.Namespace())
-    return run_job(job, out, workers=1, skip_bad=skip_bad, val_fraction=val, progress=False)
+    job = get_preparer("jhmdb").build(raw, NoOptions())
+    return run_job(
+        job, RunOptions(raw=raw, out=out, workers=1, skip_bad=skip_bad, val_fraction=val, progress=False)
+    )
 
 
 def test_small_folder(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 from skelact.cli.main import main
+from skelact.cli.options import add_option_flags, options_from_namespace
+from skelact.data.prepare.keypoint_table import KeypointTableOptions
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.store import SkeletonStore
@@ -55,13 +58,16 @@ def _folder(tmp_path: Path, clips: int = 8) -> Path:
 
 def _prepare(raw: Path, out: Path, *args: str, skip_bad: bool = False) -> SkeletonStore:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--val-fraction", type=float, default=0.0)
-    parser.add_argument("--seed", type=int, default=0)
-    preparer = get_preparer("keypoint-table")
-    preparer.add_arguments(parser)
-    options = parser.parse_args(list(args))
-    job = preparer.build(raw, options)
-    run_job(job, out, workers=1, skip_bad=skip_bad, val_fraction=options.val_fraction, progress=False)
+    add_option_flags(parser, KeypointTableOptions)
+    # No validation carve unless a test asks for one (a later flag wins).
+    options = options_from_namespace(KeypointTableOptions, parser.parse_args(["--val-fraction", "0", *args]))
+    job = get_preparer("keypoint-table").build(raw, options)
+    run_job(
+        job,
+        RunOptions(
+            raw=raw, out=out, workers=1, skip_bad=skip_bad, val_fraction=options.val_fraction, progress=False
+        ),
+    )
     return SkeletonStore(out)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,8 @@ import yaml
 
 from skelact.cli.main import main
 from skelact.data.datamodule import SkeletonDataModule
+from skelact.data.prepare.kinetics import KineticsPrepareOptions
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.store import SkeletonStore
@@ -21,18 +22,8 @@ from skelact.errors import ConfigError, FormatError
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "data" / "kinetics.yaml"
 
 
-def options(**kw: Any) -> argparse.Namespace:
-    defaults = {
-        "labels": None,
-        "split_name": "test",
-        "max_frames": 300,
-        "buffer_persons": 5,
-        "max_persons": 2,
-        "coords": "unit",
-        "flip_y": False,
-        "frame_base": "auto",
-    }
-    return argparse.Namespace(**{**defaults, **kw})
+def options(**kw: Any) -> KineticsPrepareOptions:
+    return KineticsPrepareOptions(**kw)
 
 
 def write_clip(
@@ -63,7 +54,7 @@ def write_index(path: Path, entries: dict[str, tuple[bool, str, int]]) -> Path:
 
 def prepare(raw: Path, out: Path, val_fraction: float = 0.0, **kw: Any) -> SkeletonStore:
     job = get_preparer("kinetics").build(raw, options(**kw))
-    run_job(job, out, workers=1, val_fraction=val_fraction, progress=False)
+    run_job(job, RunOptions(raw=raw, out=out, workers=1, val_fraction=val_fraction, progress=False))
     return SkeletonStore(out)
 
 
@@ -80,7 +71,9 @@ def test_single_folder_with_index(tmp_path: Path) -> None:
          "ddd": (False, "archery", 0), "zzz": (True, "cycling", 2)},
     )  # fmt: skip
     job = get_preparer("kinetics").build(clips, options(labels=[index]))
-    summary = run_job(job, tmp_path / "store", workers=1, val_fraction=0.0, progress=False)
+    summary = run_job(
+        job, RunOptions(raw=clips, out=tmp_path / "store", workers=1, val_fraction=0.0, progress=False)
+    )
     store = SkeletonStore(tmp_path / "store")
     assert store.class_names == ("archery", "bowling", "cycling")
     assert store.sample_ids == ["aaa", "bbb", "ccc", "eee"]
@@ -103,7 +96,9 @@ def test_index_disagreeing_with_clip_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(
         FormatError, match=r"aaa\.json.*'bowling' disagrees with the label index \('archery'\)"
     ):
-        run_job(job, tmp_path / "store", workers=1, val_fraction=0.0, progress=False)
+        run_job(
+            job, RunOptions(raw=clips, out=tmp_path / "store", workers=1, val_fraction=0.0, progress=False)
+        )
 
 
 def test_without_index_labels_come_from_clips(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -10,15 +9,17 @@ import numpy as np
 import pytest
 
 from skelact.cli.main import main
+from skelact.data.formats.ntu_presets import PRESETS
 from skelact.data.formats.ntu_skeleton import NtuRecording, write_ntu_skeleton
 from skelact.data.prepare.ntu import (
     MISSING_REASON,
+    NtuOptions,
     NtuPreparer,
     detect_benchmark,
     find_skeleton_files,
     parse_preset_options,
 )
-from skelact.data.prepare.ntu_presets import PRESETS
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.store import SkeletonStore
@@ -159,9 +160,9 @@ def test_a_bad_file_stops_the_run_or_is_listed(
 
 def test_bad_file_name_is_a_format_error(raw: Path, tmp_path: Path) -> None:
     (raw / "take1.skeleton").write_text("0\n")
-    job = get_preparer("ntu").build(raw, argparse.Namespace())
+    job = get_preparer("ntu").build(raw, NtuOptions())
     with pytest.raises(FormatError, match=r"take1\.skeleton \(file name\)"):
-        run_job(job, tmp_path / "store", workers=1, progress=False)
+        run_job(job, RunOptions(raw=raw, out=tmp_path / "store", workers=1, progress=False))
 
 
 def test_helpers(tmp_path: Path) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +14,8 @@ import yaml
 from skelact.cli.main import main
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.data.formats.nw_ucla import CLASS_NAMES, label_of_action
+from skelact.data.prepare.nw_ucla import NwUclaOptions
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.store import SkeletonStore
@@ -22,8 +24,8 @@ from skelact.errors import ConfigError, FormatError
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "data" / "nw_ucla.yaml"
 
 
-def options(**kw: object) -> argparse.Namespace:
-    return argparse.Namespace(**{"train_views": [1, 2], "test_views": [3], **kw})
+def options(**kw: Any) -> NwUclaOptions:
+    return NwUclaOptions(**kw)
 
 
 def write_folder(root: Path, *, frames: int = 6) -> Path:
@@ -48,7 +50,9 @@ def write_folder(root: Path, *, frames: int = 6) -> Path:
 def test_small_folder_cross_view(tmp_path: Path) -> None:
     raw = write_folder(tmp_path / "raw")
     job = get_preparer("nw-ucla").build(raw, options())
-    summary = run_job(job, tmp_path / "store", workers=1, val_fraction=0.0, progress=False)
+    summary = run_job(
+        job, RunOptions(raw=raw, out=tmp_path / "store", workers=1, val_fraction=0.0, progress=False)
+    )
     store = SkeletonStore(tmp_path / "store")
     assert summary.written == 27 and set(store.splits) == {"train", "test"}
     views = store.meta_column("view")
@@ -63,7 +67,9 @@ def test_small_folder_cross_view(tmp_path: Path) -> None:
 def test_validation_carved_by_subject_and_config_loads(tmp_path: Path) -> None:
     raw = write_folder(tmp_path / "raw")
     job = get_preparer("nw-ucla").build(raw / "all_sqe", options())  # the all_sqe folder itself also works
-    run_job(job, tmp_path / "store", workers=1, val_fraction=0.3, seed=1, progress=False)
+    run_job(
+        job, RunOptions(raw=raw, out=tmp_path / "store", workers=1, val_fraction=0.3, seed=1, progress=False)
+    )
     store = SkeletonStore(tmp_path / "store")
     subjects = store.meta_column("subject")
     train, val = store.splits["train"], store.splits["val"]
@@ -85,11 +91,11 @@ def test_validation_carved_by_subject_and_config_loads(tmp_path: Path) -> None:
 def test_custom_views_and_errors(tmp_path: Path) -> None:
     raw = write_folder(tmp_path / "raw")
     job = get_preparer("nw-ucla").build(raw, options(train_views=[1], test_views=[2, 3]))
-    run_job(job, tmp_path / "store", workers=1, val_fraction=0.0, progress=False)
+    run_job(job, RunOptions(raw=raw, out=tmp_path / "store", workers=1, val_fraction=0.0, progress=False))
     store = SkeletonStore(tmp_path / "store")
     assert store.splits["train"].size == 9 and store.splits["test"].size == 18
     assert "custom" in store.provenance["protocol"]
-    with pytest.raises(ConfigError, match="both train and test"):
+    with pytest.raises(ConfigError, match="both `train_views` and `test_views`"):
         get_preparer("nw-ucla").build(raw, options(train_views=[1, 3]))
     with pytest.raises(ConfigError, match=r"no \.json files"):
         get_preparer("nw-ucla").build(tmp_path, options())
@@ -103,9 +109,16 @@ def test_bad_file_stops_or_is_listed(tmp_path: Path) -> None:
     bad.write_text(json.dumps(record))
     job = get_preparer("nw-ucla").build(raw, options())
     with pytest.raises(FormatError, match=r"a01_s01_e00_v02\.json.*label 5 disagrees"):
-        run_job(job, tmp_path / "stopped", workers=1, val_fraction=0.0, progress=False)
+        run_job(
+            job, RunOptions(raw=raw, out=tmp_path / "stopped", workers=1, val_fraction=0.0, progress=False)
+        )
     assert not (tmp_path / "stopped").exists()
-    summary = run_job(job, tmp_path / "store", workers=1, skip_bad=True, val_fraction=0.0, progress=False)
+    summary = run_job(
+        job,
+        RunOptions(
+            raw=raw, out=tmp_path / "store", workers=1, skip_bad=True, val_fraction=0.0, progress=False
+        ),
+    )
     assert summary.written == 26 and len(summary.bad) == 1 and summary.bad[0][0] == str(bad)
     assert SkeletonStore(tmp_path / "store").provenance["bad_count"] == 1
 
@@ -121,7 +134,10 @@ def real_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> t
         pytest.skip(f"{raw / 'all_sqe'} is absent")
     out = tmp_path_factory.mktemp("nw_ucla") / "store"
     start = time.perf_counter()
-    run_job(get_preparer("nw-ucla").build(raw, options()), out, workers=2, val_fraction=0.0, progress=False)
+    run_job(
+        get_preparer("nw-ucla").build(raw, options()),
+        RunOptions(raw=raw, out=out, workers=2, val_fraction=0.0, progress=False),
+    )
     return raw, out, time.perf_counter() - start
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import pickle
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,8 @@ import numpy as np
 import pytest
 
 from skelact.cli.main import main
+from skelact.data.prepare.options import RunOptions
+from skelact.data.prepare.pyskl import PysklOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
 from skelact.data.prepare.source_options import class_names
@@ -48,14 +49,15 @@ def ntu_file(tmp_path: Path, annotations: list[dict[str, Any]] | None = None) ->
     return path
 
 
-def options(**values: Any) -> argparse.Namespace:
-    defaults = {"layout": None, "class_names": None, "num_classes": None, "kpfiles": None, "box_thr": None}
-    return argparse.Namespace(**{**defaults, **values})
+def options(**values: Any) -> PysklOptions:
+    return PysklOptions(**values)
 
 
 def prepare(raw: Path, out: Path, *, skip_bad: bool = False, val: float = 0.0, **opts: Any) -> Any:
     job = get_preparer("pyskl").build(raw, options(**opts))
-    return run_job(job, out, workers=1, skip_bad=skip_bad, val_fraction=val, progress=False)
+    return run_job(
+        job, RunOptions(raw=raw, out=out, workers=1, skip_bad=skip_bad, val_fraction=val, progress=False)
+    )
 
 
 def test_ntu_file_to_store(tmp_path: Path) -> None:
@@ -116,7 +118,7 @@ def test_layout_inference_and_options(tmp_path: Path) -> None:
     names.write_text("drink water\neat meal\nbrush teeth\n")
     prepare(ntu_file(tmp_path), tmp_path / "named", class_names=names)
     assert SkeletonStore(tmp_path / "named").class_names == ("drink water", "eat meal", "brush teeth")
-    with pytest.raises(ConfigError, match="3 class names given but --num-classes is 5"):
+    with pytest.raises(ConfigError, match="3 class names given but `num_classes` is 5"):
         prepare(ntu_file(tmp_path), tmp_path / "bad", class_names=names, num_classes=5)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from skelact.data.prepare.job import PrepareJob, SampleTable
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.runner import run_job
 from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.data.store import SkeletonStore
@@ -42,7 +43,9 @@ def _job(n: int = 40, **kwargs: frozenset[int]) -> PrepareJob:
 
 
 def test_parallel_run_keeps_item_order_and_carves_validation_by_subject(tmp_path: Path) -> None:
-    summary = run_job(_job(), tmp_path / "store", workers=2, val_fraction=0.2, progress=False)
+    summary = run_job(
+        _job(), RunOptions(raw=tmp_path, out=tmp_path / "store", workers=2, val_fraction=0.2, progress=False)
+    )
     store = SkeletonStore(tmp_path / "store")
     assert store.sample_ids == [f"s{i:03d}" for i in range(40)]
     np.testing.assert_allclose(store.read(7)[0][0, 0, 0, 0], 0.07, rtol=1e-3)
@@ -56,14 +59,22 @@ def test_parallel_run_keeps_item_order_and_carves_validation_by_subject(tmp_path
 
 
 def test_bad_item_stops_the_run_and_leaves_nothing(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match=r"item5\.txt \(line 3\): not a number file.*--skip-bad"):
-        run_job(_job(bad=frozenset({5})), tmp_path / "store", workers=2, progress=False)
+    with pytest.raises(FormatError, match=r"item5\.txt \(line 3\): not a number file.*`skip_bad`"):
+        run_job(
+            _job(bad=frozenset({5})),
+            RunOptions(raw=tmp_path, out=tmp_path / "store", workers=2, progress=False),
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_skip_bad_and_skip_items_are_counted_and_kept_in_provenance(tmp_path: Path) -> None:
     job = _job(bad=frozenset({5}), skip=frozenset({6, 7}))
-    summary = run_job(job, tmp_path / "store", workers=1, skip_bad=True, val_fraction=0.0, progress=False)
+    summary = run_job(
+        job,
+        RunOptions(
+            raw=tmp_path, out=tmp_path / "store", workers=1, skip_bad=True, val_fraction=0.0, progress=False
+        ),
+    )
     assert (summary.items, summary.written, len(summary.skipped), len(summary.bad)) == (40, 37, 2, 1)
     provenance = SkeletonStore(tmp_path / "store").provenance
     assert provenance["bad"] == [["5", "item5.txt (line 3): not a number file"]]
@@ -79,7 +90,9 @@ def _own_val(table: SampleTable) -> dict[str, np.ndarray]:
 
 def test_a_source_with_its_own_validation_split_keeps_it(tmp_path: Path) -> None:
     job = dataclasses.replace(_job(), splits=_own_val)
-    summary = run_job(job, tmp_path / "store", workers=1, val_fraction=0.2, progress=False)
+    summary = run_job(
+        job, RunOptions(raw=tmp_path, out=tmp_path / "store", workers=1, val_fraction=0.2, progress=False)
+    )
     assert summary.splits == {"train": 24, "val": 8, "test": 8}
     assert summary.validation["by"] == {"train": "source"}
 
@@ -87,7 +100,7 @@ def test_a_source_with_its_own_validation_split_keeps_it(tmp_path: Path) -> None
 def test_a_reader_hint_is_kept_and_not_repeated(tmp_path: Path) -> None:
     job = dataclasses.replace(_job(), parse=_parse_with_hint)
     with pytest.raises(FormatError) as info:
-        run_job(job, tmp_path / "store", workers=2, progress=False)
+        run_job(job, RunOptions(raw=tmp_path, out=tmp_path / "store", workers=2, progress=False))
     assert info.value.hint == "rescale it" and str(info.value).count("hint") == 1
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,10 @@ import yaml
 
 from skelact.cli.main import main
 from skelact.data.datamodule import SkeletonDataModule
+from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import get_preparer
 from skelact.data.prepare.runner import run_job
+from skelact.data.prepare.shrec17 import Shrec17Options
 from skelact.data.store import SkeletonStore
 from skelact.errors import ConfigError, FormatError
 from skelact.models.registry import create_model
@@ -54,12 +55,15 @@ def write_tree(root: Path) -> dict[str, np.ndarray]:
     return values
 
 
-def options(labels: int = 14) -> argparse.Namespace:
-    return argparse.Namespace(labels=labels)
+def options(labels: int = 14) -> Shrec17Options:
+    return Shrec17Options(labels=labels)
 
 
 def prepare(raw: Path, out: Path, labels: int = 14, **kw: object) -> SkeletonStore:
-    run_job(get_preparer("shrec17").build(raw, options(labels)), out, workers=1, progress=False, **kw)
+    run_job(
+        get_preparer("shrec17").build(raw, options(labels)),
+        RunOptions(raw=raw, out=out, workers=1, progress=False, **kw),
+    )
     return SkeletonStore(out)
 
 
@@ -189,10 +193,17 @@ def test_bad_sequence_stops_or_is_listed(tmp_path: Path, text: str | None, messa
     path = break_sequence(raw, "g01_f1_s02_e01", text)
     job = get_preparer("shrec17").build(raw, options())
     with pytest.raises(FormatError, match=message) as info:
-        run_job(job, tmp_path / "stopped", workers=1, val_fraction=0.0, progress=False)
+        run_job(
+            job, RunOptions(raw=raw, out=tmp_path / "stopped", workers=1, val_fraction=0.0, progress=False)
+        )
     assert str(path) in str(info.value)
     assert not (tmp_path / "stopped").exists()
-    summary = run_job(job, tmp_path / "store", workers=1, skip_bad=True, val_fraction=0.0, progress=False)
+    summary = run_job(
+        job,
+        RunOptions(
+            raw=raw, out=tmp_path / "store", workers=1, skip_bad=True, val_fraction=0.0, progress=False
+        ),
+    )
     assert summary.written == 35 and [b[0] for b in summary.bad] == [str(path)]
     assert SkeletonStore(tmp_path / "store").provenance["bad_count"] == 1
 

@@ -35,7 +35,7 @@ def test_class_names(tmp_path: Path) -> None:
     assert len(ntu) == 120 and ntu[:2] == (list(ntu_class_names()[:2]) or ["A001", "A002"])
     with pytest.raises(ConfigError, match="labels up to 4"):
         class_names(names, min_classes=5)
-    with pytest.raises(ConfigError, match="--num-classes is 3"):
+    with pytest.raises(ConfigError, match="`num_classes` is 3"):
         class_names(names, num_classes=3)
     with pytest.raises(ConfigError, match="unknown"):
         class_names(None)

@@ -14,12 +14,22 @@ from typing import Any
 
 import numpy as np
 
-from skelact.data.formats.registry import register_format
+from skelact.data.formats.registry import ClipRequest, register_format
 from skelact.data.sample import SkeletonSample
 from skelact.errors import FormatError
 
 
-@register_format("custom-npy", description="your own clips: one .npy array (T,V,C) or (M,T,V,C) per clip")
+def read_npy_clip(path: Path, request: ClipRequest) -> SkeletonSample:
+    """One ``.npy`` file as a clip, for prediction (`skelact.data.formats.registry.ClipRequest`)."""
+    return read_custom_npy(path, score_channel=request.score_channel)
+
+
+@register_format(
+    "custom-npy",
+    description="your own clips: one .npy array (T,V,C) or (M,T,V,C) per clip",
+    suffixes=(".npy",),
+    read_clip=read_npy_clip,
+)
 def read_custom_npy(
     path: str | os.PathLike[str],
     *,

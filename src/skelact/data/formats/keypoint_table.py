@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from skelact.data.formats.registry import register_format
+from skelact.data.formats.registry import ClipRequest, register_format
 from skelact.data.sample import SkeletonSample
 from skelact.errors import FormatError
 from skelact.skeleton.layout import Layout, get_layout
@@ -38,9 +38,16 @@ MAX_VALUES = 1 << 27  # 512 MiB of float32: a larger clip almost surely comes fr
 Locate = Callable[[int], str]
 
 
+def read_table_clip(path: Path, request: ClipRequest) -> SkeletonSample:
+    """One table as a clip, for prediction: its joint names are looked up in the request's layout."""
+    return read_keypoint_table(path, request.layout)
+
+
 @register_format(
     "keypoint-table",
     description="your own keypoints: one CSV/JSON table per clip (frame, person, joint, x, y[, z][, score])",
+    suffixes=TABLE_SUFFIXES,
+    read_clip=read_table_clip,
 )
 def read_keypoint_table(
     path: str | os.PathLike[str],

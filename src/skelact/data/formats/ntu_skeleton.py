@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from skelact.atomic import atomic_write
-from skelact.data.formats.registry import register_format
+from skelact.data.formats.registry import ClipRequest, register_format
+from skelact.data.sample import SkeletonSample
 from skelact.errors import FormatError
 
 NUM_JOINTS = 25
@@ -301,7 +302,22 @@ class _Lines:
         return value
 
 
-@register_format("ntu-skeleton", description="NTU RGB+D 60/120 raw .skeleton text (Kinect v2), every field")
+def read_ntu_clip(path: Path, request: ClipRequest) -> SkeletonSample:
+    """One ``.skeleton`` file as a clip for prediction, denoised with the request's preset, as training data
+    prepared with that preset was."""
+    # Imported here: the presets read this module's NtuRecording.
+    from skelact.data.formats.ntu_presets import apply_preset, get_preset
+
+    result = apply_preset(read_ntu_skeleton(path), get_preset(request.ntu_preset))
+    return SkeletonSample(result.keypoint, meta={"source": str(path)}, sample_id=Path(path).stem)
+
+
+@register_format(
+    "ntu-skeleton",
+    description="NTU RGB+D 60/120 raw .skeleton text (Kinect v2), every field",
+    suffixes=(SUFFIX,),
+    read_clip=read_ntu_clip,
+)
 def read_ntu_skeleton(path: str | os.PathLike[str]) -> NtuRecording:
     """Read one ``.skeleton`` file; a malformed name or file raises one `FormatError` naming the line."""
     path = Path(path)

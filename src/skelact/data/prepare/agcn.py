@@ -13,8 +13,8 @@ Coordinates are stored as the files hold them: already centred per frame and rot
 
 from __future__ import annotations
 
-import argparse
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +23,18 @@ import numpy as np
 from skelact.data.formats.agcn_npy import agcn_sample, load_agcn_labels, open_agcn_data, sample_name
 from skelact.data.formats.ntu_skeleton import ntu_meta_from_name
 from skelact.data.prepare.job import PrepareJob, SampleTable
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.prepare.source_options import (
     LAYOUTS_2D,
-    add_class_arguments,
-    add_layout_argument,
+    ClassCountOptions,
+    LayoutOptions,
     class_names,
     layout_for_joints,
+    layout_option,
 )
 from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError, FormatError
+from skelact.options import option
 
 PARTS = (("train", "train"), ("val", "test"))  # (file prefix, store part)
 _PROTOCOL_ALIASES = {
@@ -89,25 +91,27 @@ class AgcnSplits:
         return {f"{self.prefix}{p}": np.flatnonzero(parts == p) for _, p in PARTS}
 
 
+@dataclass(frozen=True, kw_only=True)
+class AgcnOptions(ClassCountOptions, LayoutOptions):
+    """`skelact prepare agcn` options."""
+
+    layout: str | None = layout_option("default: from the joint count, 25 ntu25, 18 openpose18")
+    protocol: str | None = option(
+        "split prefix, e.g. xsub, xview, xset (default: from the folder name)", None
+    )
+
+
 @register_preparer("agcn")
-class AgcnPreparer:
+class AgcnPreparer(JobRecipe[AgcnOptions]):
     name: str
     help = "2s-AGCN / MS-G3D folder: {train,val}_data_joint.npy (N, 3, 300, V, 2) + {train,val}_label.pkl"
+    options_type = AgcnOptions
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_layout_argument(parser, "default: from the joint count, 25 ntu25, 18 openpose18")
-        add_class_arguments(parser)
-        parser.add_argument(
-            "--protocol",
-            default=None,
-            help="split prefix, e.g. xsub, xview, xset (default: from the folder name)",
-        )
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
+    def build(self, raw: Path, options: AgcnOptions) -> PrepareJob:
         raw = Path(raw)
         if not raw.is_dir():
             raise ConfigError(
-                f"{raw} is not a folder", hint="--raw takes the folder with train_data_joint.npy etc."
+                f"{raw} is not a folder", hint="`raw` takes the folder with train_data_joint.npy etc."
             )
         opened: dict[str, tuple[Path, np.ndarray, list[str], list[int]]] = {}
         for prefix, part in PARTS:
@@ -130,19 +134,19 @@ class AgcnPreparer:
         if len({(s[0], s[2]) for s in shapes.values()}) != 1:
             raise FormatError(f"train and val arrays disagree in channels or joints: {shapes}", path=raw)
         channels, num_joints = next(iter(shapes.values()))[0], next(iter(shapes.values()))[2]
-        layout = layout_for_joints(num_joints, getattr(options, "layout", None))
+        layout = layout_for_joints(num_joints, options.layout)
         score = layout in LAYOUTS_2D and channels == 3
         largest = max((max(entry[3], default=0) for entry in opened.values()), default=0)
         names = class_names(
-            getattr(options, "class_names", None),
-            num_classes=getattr(options, "num_classes", None),
+            options.class_names,
+            num_classes=options.num_classes,
             min_classes=largest + 1,
             ntu=layout == "ntu25" and _ntu_labels(opened),
         )
         parts = {part: (*entry, _unique_ids(part, entry[2], opened)) for part, entry in opened.items()}
         context = AgcnContext(parts, score, len(names))  # type: ignore[arg-type]
-        alias = (getattr(options, "protocol", None) or raw.name).lower()
-        protocol = _PROTOCOL_ALIASES.get(alias, getattr(options, "protocol", None))
+        alias = (options.protocol or raw.name).lower()
+        protocol = _PROTOCOL_ALIASES.get(alias, options.protocol)
         provenance: dict[str, Any] = {
             "recipe": "agcn",
             "format": "agcn-npy",

@@ -13,7 +13,6 @@ Split rule (docs/custom-data.md):
 
 from __future__ import annotations
 
-import argparse
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,9 +22,12 @@ from typing import Any
 import numpy as np
 
 from skelact.data.formats.clip_labels import ClipLabels, ClipRow, read_class_names, read_clip_labels
+from skelact.data.formats.registry import get_format
 from skelact.data.prepare.job import SampleTable
+from skelact.data.prepare.options import CarveOptions
 from skelact.data.splits import carve_validation
 from skelact.errors import ConfigError
+from skelact.options import option
 from skelact.skeleton.layout import Layout, list_layouts
 from skelact.skeleton.layout_file import load_layout
 
@@ -33,33 +35,38 @@ DEFAULT_TEST_FRACTION = 0.2
 MAX_LISTED_UNLISTED = 100
 
 
-def add_clip_folder_arguments(parser: argparse.ArgumentParser, *, what: str) -> None:
-    """The options both recipes take (the CLI adds --raw, --out, --val-fraction, --seed, ...)."""
-    parser.add_argument(
-        "--labels",
-        type=Path,
-        default=None,
-        help=f"CSV with columns file,label[,split,subject,view,...]; file = {what} path relative to --raw "
+def labels_option(what: str) -> Any:
+    """The ``labels`` field, naming the kind of clip file the CSV lists."""
+    return option(
+        f"CSV with columns file,label[,split,subject,view,...]; file = {what} path relative to --raw "
         "(default: RAW/labels.csv)",
+        None,
     )
-    parser.add_argument(
-        "--layout",
-        required=True,
-        help=f"joint layout: a built-in name ({', '.join(list_layouts())}) or a .yaml/.json layout file",
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClipFolderOptions(CarveOptions):
+    """What both recipes take. The validation carve's options are inherited because the split rule reads
+    them too: `seed` also draws the test split, and `val_fraction` decides whether a CSV may name its own
+    ``train_full`` (pass the runner's values; on the command line one flag sets both)."""
+
+    labels: Path | None = labels_option("clip")
+    layout: str = option(
+        f"joint layout: a built-in name ({', '.join(list_layouts())}) or a .yaml/.json layout file"
     )
-    parser.add_argument(
-        "--class-names",
-        type=Path,
-        default=None,
-        help="file with one class name per line, in class-index order (default: sorted label names)",
+    class_names: Path | None = option(
+        "file with one class name per line, in class-index order (default: sorted label names)", None
     )
-    parser.add_argument(
-        "--test-fraction",
-        type=float,
-        default=None,
-        help="without a split column: fraction of clips held out as 'test', by subject if the CSV has a "
+    test_fraction: float | None = option(
+        "without a split column: fraction of clips held out as 'test', by subject if the CSV has a "
         f"subject column, else stratified by class (default {DEFAULT_TEST_FRACTION})",
+        None,
     )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.test_fraction is not None and not 0.0 <= self.test_fraction < 1.0:
+            raise ConfigError(f"`test_fraction` must be in [0, 1), got {self.test_fraction}")
 
 
 @dataclass(frozen=True)
@@ -81,30 +88,29 @@ class ClipFolderPlan:
         return self.labels.source.name
 
 
-def plan_clip_folder(
-    raw: Path, options: argparse.Namespace, *, recipe: str, suffixes: Sequence[str]
-) -> ClipFolderPlan:
-    """Read the labels CSV, the class names and the layout; decide the split rule. Raises on bad input."""
+def plan_clip_folder(raw: Path, options: ClipFolderOptions, *, recipe: str) -> ClipFolderPlan:
+    """Read the labels CSV, the class names and the layout; decide the split rule. Raises on bad input.
+
+    `recipe` is also the name of the clip format, whose registered suffixes find the clip files that the
+    CSV does not list."""
     raw = Path(raw)
     if not raw.is_dir():
         raise ConfigError(
-            f"--raw {raw} is not a folder", hint=f"--raw takes the folder holding the {recipe} files"
+            f"`raw` {raw} is not a folder", hint=f"`raw` takes the folder holding the {recipe} files"
         )
-    csv_path = Path(options.labels) if getattr(options, "labels", None) else raw / "labels.csv"
+    csv_path = options.labels or raw / "labels.csv"
     layout = load_layout(options.layout)
     layout_is_file = Path(options.layout).is_file()
-    class_file = getattr(options, "class_names", None)
+    class_file = options.class_names
     class_names = read_class_names(class_file) if class_file else None
     labels = read_clip_labels(csv_path, raw, class_names=class_names)
-    seed = int(getattr(options, "seed", 0))
-    val_fraction = float(getattr(options, "val_fraction", 0.1))
-    test_fraction = getattr(options, "test_fraction", None)
+    seed, val_fraction, test_fraction = options.seed, options.val_fraction, options.test_fraction
     by_subject = labels.has_subject and len({row.meta["subject"] for row in labels.rows}) >= 2
     if labels.has_split:
         if test_fraction is not None:
             raise ConfigError(
-                f"{csv_path} has a split column, so --test-fraction does not apply",
-                hint="drop --test-fraction, or remove the split column to split by fraction",
+                f"{csv_path} has a split column, so `test_fraction` does not apply",
+                hint="drop `test_fraction`, or remove the split column to split by fraction",
             )
         names = labels.split_names()
         _refuse_train_full_with_carving(csv_path, names, val_fraction)
@@ -112,17 +118,15 @@ def plan_clip_folder(
         splits = functools.partial(splits_from_column, names=tuple(names))
         rule = f"split column of {csv_path.name}: {', '.join(names)}"
     else:
-        fraction = DEFAULT_TEST_FRACTION if test_fraction is None else float(test_fraction)
-        if not 0.0 <= fraction < 1.0:
-            raise ConfigError(f"--test-fraction must be in [0, 1), got {fraction}")
+        fraction = DEFAULT_TEST_FRACTION if test_fraction is None else test_fraction
         group = "subject" if by_subject else None
         splits = functools.partial(splits_by_fraction, fraction=fraction, seed=seed, group_key=group)
         rule = (
             f"test: {fraction:g} of the clips, by {'subject' if group else 'class (stratified)'}, seed {seed}"
             if fraction > 0
-            else "train only (--test-fraction 0)"
+            else "train only (--test-fraction 0)"  # provenance text, kept as stores have it
         )
-    unlisted = _unlisted_files(raw, labels, suffixes, exclude=(csv_path, class_file))
+    unlisted = _unlisted_files(raw, labels, get_format(recipe).suffixes, exclude=(csv_path, class_file))
     provenance = {
         "recipe": recipe,
         "format": recipe,
@@ -173,7 +177,7 @@ def splits_by_fraction(
     except ConfigError:
         raise ConfigError(
             f"too few clips ({everything.size}) to hold out a {fraction:.0%} test split",
-            hint="raise --test-fraction, or give a split column in the labels CSV",
+            hint="raise `test_fraction`, or give a split column in the labels CSV",
         ) from None
     return {"train": train, "test": test}
 
@@ -191,7 +195,7 @@ def _refuse_train_full_with_carving(csv_path: Path, names: list[str], val_fracti
                 raise ConfigError(
                     f"{csv_path} defines split {own_full!r}, and carving a validation split from {name!r} "
                     "would replace it",
-                    hint="pass --val-fraction 0, or give the CSV its own validation split",
+                    hint="pass `val_fraction` 0, or give the CSV its own validation split",
                 )
 
 

@@ -14,10 +14,10 @@ to the convention ``--dataset`` expects.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,11 @@ import numpy as np
 
 from skelact.data.formats.ctrgcn_npz import SECOND_ACTOR_BY_DATASET, CtrgcnNpz
 from skelact.data.prepare.job import PrepareJob, SampleTable
-from skelact.data.prepare.registry import register_preparer
-from skelact.data.prepare.source_options import class_names
+from skelact.data.prepare.registry import JobRecipe, register_preparer
+from skelact.data.prepare.source_options import ClassNamesOptions, class_names
 from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError
+from skelact.options import option
 
 DATASET_CLASSES = {"ntu60": 60, "ntu120": 120}
 _PROTOCOLS = (
@@ -78,36 +79,30 @@ class PartSplits:
         return {f"{self.prefix}{p}": np.flatnonzero(parts == p) for p in ("train", "test")}
 
 
+@dataclass(frozen=True, kw_only=True)
+class CtrgcnNpzOptions(ClassNamesOptions):
+    """`skelact prepare ctrgcn-npz` options."""
+
+    dataset: str | None = option(
+        "ntu60 (second actor zero) or ntu120 (a copy); default: from the file name or class count",
+        None,
+        choices=sorted(DATASET_CLASSES),
+    )
+    protocol: str | None = option("split prefix, e.g. xsub, xview, xset (default: from the file name)", None)
+
+
 @register_preparer("ctrgcn-npz")
-class CtrgcnNpzPreparer:
+class CtrgcnNpzPreparer(JobRecipe[CtrgcnNpzOptions]):
     name: str
     help = "CTR-GCN .npz (NTU60_CS.npz, NTU120_CSet.npz, ...): x_train/x_test (N, 300, 150), one-hot y"
+    options_type = CtrgcnNpzOptions
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--dataset",
-            choices=sorted(DATASET_CLASSES),
-            default=None,
-            help="ntu60 (second actor zero) or ntu120 (a copy); default: from the file name or class count",
-        )
-        parser.add_argument(
-            "--protocol",
-            default=None,
-            help="split prefix, e.g. xsub, xview, xset (default: from the file name)",
-        )
-        parser.add_argument(
-            "--class-names",
-            type=Path,
-            default=None,
-            help="text file with one class name per line, in label order",
-        )
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
+    def build(self, raw: Path, options: CtrgcnNpzOptions) -> PrepareJob:
         raw = Path(raw)
         if raw.is_dir():
-            raise ConfigError(f"{raw} is a folder", hint="--raw takes the .npz file itself")
+            raise ConfigError(f"{raw} is a folder", hint="`raw` takes the .npz file itself")
         npz = CtrgcnNpz(raw)
-        dataset = getattr(options, "dataset", None) or dataset_from_name(raw.stem)
+        dataset = options.dataset or dataset_from_name(raw.stem)
         if dataset is None:
             dataset = next((d for d, n in DATASET_CLASSES.items() if n == npz.num_classes), None)
         found = npz.num_classes or 0  # one-hot width, or largest integer label + 1
@@ -118,13 +113,13 @@ class CtrgcnNpzPreparer:
         else:
             exact = DATASET_CLASSES[dataset] if dataset is not None else None
         names = class_names(
-            getattr(options, "class_names", None),
+            options.class_names,
             num_classes=exact,
             min_classes=found,
             fallback=npz.class_names,
             ntu=dataset is not None,
         )
-        protocol = getattr(options, "protocol", None) or protocol_from_name(raw.stem)
+        protocol = options.protocol or protocol_from_name(raw.stem)
         counts: dict[str, int] = Counter()
         provenance: dict[str, Any] = {
             "recipe": "ctrgcn-npz",

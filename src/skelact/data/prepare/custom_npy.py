@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from skelact.data.formats.clip_labels import ClipRow
 from skelact.data.formats.custom_npy import read_custom_npy
-from skelact.data.prepare.clip_folder import add_clip_folder_arguments, describe_row, plan_clip_folder
+from skelact.data.prepare.clip_folder import (
+    ClipFolderOptions,
+    describe_row,
+    labels_option,
+    plan_clip_folder,
+)
 from skelact.data.prepare.job import PrepareJob
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.sample import SkeletonSample
+from skelact.options import option
 
 
 def parse_npy_row(
@@ -32,21 +38,24 @@ def parse_npy_row(
     ]
 
 
+@dataclass(frozen=True, kw_only=True)
+class CustomNpyOptions(ClipFolderOptions):
+    """`skelact prepare custom-npy` options."""
+
+    labels: Path | None = labels_option(".npy")
+    score_channel: bool = option(
+        "the arrays' last channel is a keypoint confidence (x,y,score or x,y,z,score)", False
+    )
+
+
 @register_preparer("custom-npy")
-class CustomNpyPreparer:
+class CustomNpyPreparer(JobRecipe[CustomNpyOptions]):
     help = "your own clips: a folder of .npy arrays (T,V,C) or (M,T,V,C) plus a labels CSV"
+    options_type = CustomNpyOptions
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_clip_folder_arguments(parser, what=".npy")
-        parser.add_argument(
-            "--score-channel",
-            action="store_true",
-            help="the arrays' last channel is a keypoint confidence (x,y,score or x,y,z,score)",
-        )
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
-        plan = plan_clip_folder(raw, options, recipe="custom-npy", suffixes=(".npy",))
-        score_channel = bool(getattr(options, "score_channel", False))
+    def build(self, raw: Path, options: CustomNpyOptions) -> PrepareJob:
+        plan = plan_clip_folder(raw, options, recipe="custom-npy")
+        score_channel = options.score_channel
         parse = functools.partial(
             parse_npy_row,
             num_joints=plan.layout.num_joints,

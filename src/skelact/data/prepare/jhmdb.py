@@ -15,7 +15,6 @@ known, so validation is carved stratified by class. The store's provenance names
 
 from __future__ import annotations
 
-import argparse
 import functools
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +32,8 @@ from skelact.data.formats.jhmdb_ddnet import (
     load_jhmdb_pickle,
 )
 from skelact.data.prepare.job import PrepareJob, SampleTable
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.options import NoOptions
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError, FormatError
 
@@ -78,7 +78,7 @@ class JhmdbSplits:
 def find_jhmdb_files(raw: Path) -> list[Path]:
     if not raw.is_dir():
         raise ConfigError(
-            f"{raw} is not a folder", hint="--raw takes the folder with GT_train_1.pkl ... GT_test_3.pkl"
+            f"{raw} is not a folder", hint="`raw` takes the folder with GT_train_1.pkl ... GT_test_3.pkl"
         )
     files = [p for p in raw.iterdir() if FILE_PATTERN.match(p.name)]
     if not files:
@@ -93,14 +93,12 @@ def find_jhmdb_files(raw: Path) -> list[Path]:
 
 
 @register_preparer("jhmdb")
-class JhmdbPreparer:
+class JhmdbPreparer(JobRecipe[NoOptions]):
     name: str
     help = "J-HMDB 2D poses as DD-Net pickles (GT_{train,test}_{1,2,3}.pkl), 14 classes, splits 1-3"
+    options_type = NoOptions  # nothing to choose: layout, classes and splits are fixed by the files
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        return None  # nothing to choose: layout, classes and splits are fixed by the files
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
+    def build(self, raw: Path, options: NoOptions) -> PrepareJob:
         raw = Path(raw)
         files = find_jhmdb_files(raw)
         entries = [entry for path in files for entry in load_jhmdb_pickle(path)]

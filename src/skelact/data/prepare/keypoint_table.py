@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from skelact.data.formats.clip_labels import ClipRow
-from skelact.data.formats.keypoint_table import TABLE_SUFFIXES, read_keypoint_table
-from skelact.data.prepare.clip_folder import add_clip_folder_arguments, describe_row, plan_clip_folder
+from skelact.data.formats.keypoint_table import read_keypoint_table
+from skelact.data.prepare.clip_folder import (
+    ClipFolderOptions,
+    describe_row,
+    labels_option,
+    plan_clip_folder,
+)
 from skelact.data.prepare.job import PrepareJob
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.sample import SkeletonSample
 from skelact.skeleton.layout import Layout
 
@@ -29,15 +34,20 @@ def parse_table_row(row: ClipRow, *, layout: Layout, labels_name: str) -> list[S
     ]
 
 
+@dataclass(frozen=True, kw_only=True)
+class KeypointTableOptions(ClipFolderOptions):
+    """`skelact prepare keypoint-table` options."""
+
+    labels: Path | None = labels_option("table")
+
+
 @register_preparer("keypoint-table")
-class KeypointTablePreparer:
+class KeypointTablePreparer(JobRecipe[KeypointTableOptions]):
     help = "your own keypoints: one CSV/JSON table per clip (frame, person, joint, x, y[, z][, score])"
+    options_type = KeypointTableOptions
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_clip_folder_arguments(parser, what="table")
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
-        plan = plan_clip_folder(raw, options, recipe="keypoint-table", suffixes=TABLE_SUFFIXES)
+    def build(self, raw: Path, options: KeypointTableOptions) -> PrepareJob:
+        plan = plan_clip_folder(raw, options, recipe="keypoint-table")
         return PrepareJob(
             items=plan.items,
             parse=functools.partial(parse_table_row, layout=plan.layout, labels_name=plan.labels_name),

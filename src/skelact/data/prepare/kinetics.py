@@ -14,7 +14,6 @@ a rewritten ``label_index`` but their original class name (shared/data README).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 from collections.abc import Mapping, Sequence
@@ -24,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from skelact.data.formats.kinetics_json import (
-    COORD_MODES,
+    CoordMode,
+    FrameBase,
     KineticsOptions,
     LabelEntry,
     class_names_from_index,
@@ -34,9 +34,10 @@ from skelact.data.formats.kinetics_json import (
     read_kinetics_label_index,
 )
 from skelact.data.prepare.job import PrepareJob, SampleTable
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
+from skelact.options import Options, option
 
 #: Release sub-folder -> stored split name (Kinetics "val" is the benchmark's test set).
 RELEASE_FOLDERS = {"kinetics_train": "train", "kinetics_val": "test"}
@@ -90,7 +91,7 @@ class SplitByMeta:
 def find_clip_folders(raw: Path, split_name: str) -> list[tuple[Path, str]]:
     """(folder, stored split) pairs: the release sub-folders if present, else `raw` itself."""
     if not raw.is_dir():
-        raise ConfigError(f"{raw} is not a folder", hint="--raw takes a folder of clip .json files")
+        raise ConfigError(f"{raw} is not a folder", hint="`raw` takes a folder of clip .json files")
     release = [(raw / sub, split) for sub, split in RELEASE_FOLDERS.items() if (raw / sub).is_dir()]
     return release or [(raw, SPLIT_ALIASES[split_name])]
 
@@ -131,62 +132,60 @@ def _class_names_from_clips(files: Sequence[Path]) -> tuple[list[str], int]:
     return [names.get(i, f"class {i}") for i in range(count)], len(names)
 
 
+@dataclass(frozen=True, kw_only=True)
+class KineticsPrepareOptions(Options):
+    """`skelact prepare kinetics` options: where labels come from, and how clips are packed
+    (`KineticsOptions`, checked here already so that a bad value stops the run before any clip is read)."""
+
+    labels: tuple[Path, ...] | None = option(
+        "label index file(s) {clip_id: {has_skeleton, label, label_index}} (default: the release's "
+        "kinetics_{train,val}_label.json in --raw; without any, each clip's own label_index is used)",
+        None,
+    )
+    split_name: str = option(
+        "split of a single clip folder: train, or test (Kinetics 'val' is the test set; 'val' means "
+        "test); ignored when --raw holds kinetics_train/ and kinetics_val/",
+        "test",
+        choices=sorted(SPLIT_ALIASES),
+    )
+    max_frames: int = option("frames kept per clip (default 300)", 300)
+    buffer_persons: int = option("persons read per frame, in listed order (default 5)", 5)
+    max_persons: int = option("persons kept per frame, by summed score (default 2)", 2)
+    coords: CoordMode = option(
+        "unit: [0,1] -> [-1,1] (skelact); stgcn: x - 0.5 (ST-GCN, MS-G3D); raw: as stored", "unit"
+    )
+    flip_y: bool = option("negate y after centring (MS-G3D)", False)
+    frame_base: FrameBase = option(
+        "frame_index of a clip's first frame; auto: 0 if any record has index 0, else 1", "auto"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.reader_options()
+
+    def reader_options(self) -> KineticsOptions:
+        """How the reader packs each clip."""
+        return KineticsOptions(
+            max_frames=self.max_frames,
+            buffer_persons=self.buffer_persons,
+            max_persons=self.max_persons,
+            coords=self.coords,
+            flip_y=self.flip_y,
+            frame_base=self.frame_base,
+        )
+
+
 @register_preparer("kinetics")
-class KineticsPreparer:
+class KineticsPreparer(JobRecipe[KineticsPrepareOptions]):
     name: str
     help = "ST-GCN Kinetics-skeleton JSON clips (OpenPose 18 joints, 2D); top-2 persons per frame"
+    options_type = KineticsPrepareOptions
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--labels",
-            type=Path,
-            nargs="+",
-            help="label index file(s) {clip_id: {has_skeleton, label, label_index}} (default: the release's "
-            "kinetics_{train,val}_label.json in --raw; without any, each clip's own label_index is used)",
-        )
-        parser.add_argument(
-            "--split-name",
-            choices=sorted(SPLIT_ALIASES),
-            default="test",
-            help="split of a single clip folder: train, or test (Kinetics 'val' is the test set; 'val' means "
-            "test); ignored when --raw holds kinetics_train/ and kinetics_val/",
-        )
-        parser.add_argument("--max-frames", type=int, default=300, help="frames kept per clip (default 300)")
-        parser.add_argument(
-            "--buffer-persons",
-            type=int,
-            default=5,
-            help="persons read per frame, in listed order (default 5)",
-        )
-        parser.add_argument(
-            "--max-persons", type=int, default=2, help="persons kept per frame, by summed score (default 2)"
-        )
-        parser.add_argument(
-            "--coords",
-            choices=COORD_MODES,
-            default="unit",
-            help="unit: [0,1] -> [-1,1] (skelact); stgcn: x - 0.5 (ST-GCN, MS-G3D); raw: as stored",
-        )
-        parser.add_argument("--flip-y", action="store_true", help="negate y after centring (MS-G3D)")
-        parser.add_argument(
-            "--frame-base",
-            choices=("auto", "0", "1"),
-            default="auto",
-            help="frame_index of a clip's first frame; auto: 0 if any record has index 0, else 1",
-        )
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
+    def build(self, raw: Path, options: KineticsPrepareOptions) -> PrepareJob:
         raw = Path(raw)
-        kin = KineticsOptions(
-            max_frames=getattr(options, "max_frames", 300),
-            buffer_persons=getattr(options, "buffer_persons", 5),
-            max_persons=getattr(options, "max_persons", 2),
-            coords=getattr(options, "coords", "unit"),
-            flip_y=getattr(options, "flip_y", False),
-            frame_base=str(getattr(options, "frame_base", "auto")),
-        )
-        folders = find_clip_folders(raw, getattr(options, "split_name", None) or "test")
-        label_files = list(getattr(options, "labels", None) or default_label_files(raw))
+        kin = options.reader_options()
+        folders = find_clip_folders(raw, options.split_name)
+        label_files = list(options.labels or default_label_files(raw))
         for file in label_files:
             if not file.is_file():
                 raise ConfigError(f"label index {file} does not exist")
@@ -212,7 +211,7 @@ class KineticsPreparer:
             class_to_index = None
             names_source = f"clips ({named} of {len(class_names)} indices named)"
         if not class_names:
-            raise ConfigError(f"no clip .json files under {raw}", hint="--raw takes a folder of clip files")
+            raise ConfigError(f"no clip .json files under {raw}", hint="`raw` takes a folder of clip files")
         splits = sorted({split for _, split in folders})
         return PrepareJob(
             items=items,

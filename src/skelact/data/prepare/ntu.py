@@ -13,12 +13,13 @@ provenance records the preset with every parameter.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+from skelact.data.formats.ntu_presets import PRESETS, NtuPreset, apply_preset, get_preset
 from skelact.data.formats.ntu_skeleton import (
     SUFFIX,
     find_missing_lists,
@@ -29,11 +30,11 @@ from skelact.data.formats.ntu_skeleton import (
 )
 from skelact.data.prepare.job import PrepareJob
 from skelact.data.prepare.ntu_classes import NTU120_CLASS_NAMES
-from skelact.data.prepare.ntu_presets import PRESETS, NtuPreset, apply_preset, get_preset
 from skelact.data.prepare.ntu_splits import BENCHMARKS, NtuSplits, get_benchmark
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.errors import ConfigError, FormatError
+from skelact.options import Options, option
 
 MISSING_REASON = "official missing-skeleton list"
 
@@ -72,12 +73,12 @@ def find_skeleton_files(raw: Path) -> list[str]:
     if raw.is_file():
         if not raw.name.endswith(SUFFIX):
             raise ConfigError(
-                f"{raw} is not a .skeleton file", hint="--raw takes a .skeleton file or a folder"
+                f"{raw} is not a .skeleton file", hint="`raw` takes a .skeleton file or a folder"
             )
         return [str(raw)]
     files = sorted(raw.rglob(f"*{SUFFIX}"), key=lambda p: (p.name, str(p)))
     if not files:
-        raise ConfigError(f"no {SUFFIX} files under {raw}", hint="--raw takes the nturgb+d_skeletons folder")
+        raise ConfigError(f"no {SUFFIX} files under {raw}", hint="`raw` takes the nturgb+d_skeletons folder")
     for before, after in itertools.pairwise(files):
         if before.name == after.name:
             raise ConfigError(f"sample {before.name} is present twice: {before} and {after}")
@@ -102,62 +103,66 @@ def parse_preset_options(entries: Iterable[str]) -> dict[str, str]:
     for entry in entries:
         key, sep, value = entry.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--preset-option expects KEY=VALUE, got {entry!r}")
+            raise ConfigError(f"`preset_option` expects KEY=VALUE, got {entry!r}")
         options[key.strip()] = value.strip()
     return options
 
 
+@dataclass(frozen=True, kw_only=True)
+class NtuOptions(Options):
+    """`skelact prepare ntu` options: whose preprocessing, which benchmark, which samples to skip."""
+
+    preset: str = option(
+        "which codebase's preprocessing to reproduce (default: pyskl; see docs of each preset)",
+        "pyskl",
+        choices=sorted(PRESETS),
+    )
+    benchmark: str | None = option(
+        "ntu60 (setups 1-17, actions 1-60; xsub, xview) or ntu120 (xsub, xset); "
+        "default: ntu120 if any file is beyond NTU-60, else ntu60",
+        None,
+        choices=sorted(BENCHMARKS),
+    )
+    missing_list: tuple[Path, ...] = option(
+        "official list of samples without skeletons (repeatable); lists with their official names "
+        "directly in --raw are used automatically",
+        (),
+        repeat=True,
+    )
+    faithful: bool = option(
+        "also reproduce the reference code's known bugs, e.g. the 'previous index + 1' frame list", False
+    )
+    preset_option: tuple[str, ...] = option(
+        "override one preset parameter, e.g. length_threshold=11 or loop_pad_to=0 (repeatable)",
+        (),
+        metavar="KEY=VALUE",
+        repeat=True,
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.ntu_preset()  # unknown parameters and bad values stop here, before any file is read
+
+    def ntu_preset(self) -> NtuPreset:
+        """The preset with `faithful` and every `preset_option` applied."""
+        return get_preset(
+            self.preset, faithful=self.faithful, options=parse_preset_options(self.preset_option)
+        )
+
+
 @register_preparer("ntu")
-class NtuPreparer:
+class NtuPreparer(JobRecipe[NtuOptions]):
     name: str
     help = "NTU RGB+D 60/120 raw .skeleton files; presets ctrgcn, pyskl, agcn, mmaction; xsub/xview/xset"
+    options_type = NtuOptions
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--preset",
-            choices=sorted(PRESETS),
-            default="pyskl",
-            help="which codebase's preprocessing to reproduce (default: pyskl; see docs of each preset)",
-        )
-        parser.add_argument(
-            "--benchmark",
-            choices=sorted(BENCHMARKS),
-            default=None,
-            help="ntu60 (setups 1-17, actions 1-60; xsub, xview) or ntu120 (xsub, xset); "
-            "default: ntu120 if any file is beyond NTU-60, else ntu60",
-        )
-        parser.add_argument(
-            "--missing-list",
-            type=Path,
-            action="append",
-            default=None,
-            help="official list of samples without skeletons (repeatable); lists with their official names "
-            "directly in --raw are used automatically",
-        )
-        parser.add_argument(
-            "--faithful",
-            action="store_true",
-            help="also reproduce the reference code's known bugs, e.g. the 'previous index + 1' frame list",
-        )
-        parser.add_argument(
-            "--preset-option",
-            action="append",
-            default=[],
-            metavar="KEY=VALUE",
-            help="override one preset parameter, e.g. length_threshold=11 or loop_pad_to=0 (repeatable)",
-        )
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
+    def build(self, raw: Path, options: NtuOptions) -> PrepareJob:
         raw = Path(raw)
-        preset = get_preset(
-            getattr(options, "preset", "pyskl"),
-            faithful=getattr(options, "faithful", False),
-            options=parse_preset_options(getattr(options, "preset_option", None) or []),
-        )
+        preset = options.ntu_preset()
         files = find_skeleton_files(raw)
-        benchmark = getattr(options, "benchmark", None) or detect_benchmark(files)
+        benchmark = options.benchmark or detect_benchmark(files)
         bench = get_benchmark(benchmark)
-        lists = list(getattr(options, "missing_list", None) or [])
+        lists = list(options.missing_list)
         for found in find_missing_lists(raw if raw.is_dir() else raw.parent):
             if all(found.resolve() != given.resolve() for given in lists):
                 lists.append(found)
@@ -184,7 +189,7 @@ class NtuPreparer:
                 "protocols": list(bench.protocols),
                 "preset": preset.name,
                 "preset_parameters": preset.provenance(),
-                "faithful": bool(getattr(options, "faithful", False)),
+                "faithful": options.faithful,
                 "online_normalize": preset.online_normalize,
                 "missing_lists": [str(Path(p).resolve()) for p in lists],
                 "missing_listed": len(missing),

@@ -8,16 +8,17 @@ min-max scaling are per-sample online steps (``normalize: minmax`` in configs/da
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from skelact.data.formats.nw_ucla import ACTION_IDS, CLASS_NAMES, read_nw_ucla_file
 from skelact.data.prepare.job import PrepareJob, SampleTable
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError
+from skelact.options import Options, option
 
 TRAIN_VIEWS = (1, 2)
 TEST_VIEWS = (3,)
@@ -32,10 +33,10 @@ def find_nw_ucla_files(raw: Path) -> list[str]:
     """The sequence files under `raw`: the ``all_sqe`` folder itself or a folder holding it."""
     folder = raw / "all_sqe" if (raw / "all_sqe").is_dir() else raw
     if not folder.is_dir():
-        raise ConfigError(f"{raw} is not a folder", hint="--raw takes the all_sqe folder or its parent")
+        raise ConfigError(f"{raw} is not a folder", hint="`raw` takes the all_sqe folder or its parent")
     files = sorted(str(p) for p in folder.glob("*.json"))
     if not files:
-        raise ConfigError(f"no .json files in {folder}", hint="--raw takes the all_sqe folder or its parent")
+        raise ConfigError(f"no .json files in {folder}", hint="`raw` takes the all_sqe folder or its parent")
     return files
 
 
@@ -53,34 +54,31 @@ class CrossViewSplits:
         }
 
 
+@dataclass(frozen=True, kw_only=True)
+class NwUclaOptions(Options):
+    """`skelact prepare nw-ucla` options: which views train and which test."""
+
+    train_views: tuple[int, ...] = option(
+        "views of the training split (default: 1 2, the standard cross-view protocol)", TRAIN_VIEWS
+    )
+    test_views: tuple[int, ...] = option("views of the test split (default: 3)", TEST_VIEWS)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        both = sorted(set(self.train_views) & set(self.test_views))
+        if both:
+            raise ConfigError(f"views {both} are in both `train_views` and `test_views`")
+
+
 @register_preparer("nw-ucla")
-class NwUclaPreparer:
+class NwUclaPreparer(JobRecipe[NwUclaOptions]):
     name: str
     help = "NW-UCLA all_sqe JSON folder; cross-view split (train views 1+2, test view 3)"
+    options_type = NwUclaOptions
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--train-views",
-            type=int,
-            nargs="+",
-            default=list(TRAIN_VIEWS),
-            help="views of the training split (default: 1 2, the standard cross-view protocol)",
-        )
-        parser.add_argument(
-            "--test-views",
-            type=int,
-            nargs="+",
-            default=list(TEST_VIEWS),
-            help="views of the test split (default: 3)",
-        )
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
-        train_views = tuple(sorted(set(getattr(options, "train_views", TRAIN_VIEWS))))
-        test_views = tuple(sorted(set(getattr(options, "test_views", TEST_VIEWS))))
-        if set(train_views) & set(test_views):
-            raise ConfigError(
-                f"views {sorted(set(train_views) & set(test_views))} are in both train and test"
-            )
+    def build(self, raw: Path, options: NwUclaOptions) -> PrepareJob:
+        train_views = tuple(sorted(set(options.train_views)))
+        test_views = tuple(sorted(set(options.test_views)))
         files = find_nw_ucla_files(Path(raw))
         standard = train_views == TRAIN_VIEWS and test_views == TEST_VIEWS
         return PrepareJob(

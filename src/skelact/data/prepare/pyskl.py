@@ -13,9 +13,9 @@ number is ``--num-classes`` or the largest label + 1.
 
 from __future__ import annotations
 
-import argparse
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +31,17 @@ from skelact.data.formats.pyskl_pickle import (
     store_split_name,
 )
 from skelact.data.prepare.job import PrepareJob, SampleTable
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.prepare.source_options import (
-    add_class_arguments,
-    add_layout_argument,
+    ClassCountOptions,
+    LayoutOptions,
     class_names,
     layout_for_joints,
+    layout_option,
 )
 from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError, FormatError
+from skelact.options import option
 from skelact.skeleton import get_layout
 
 
@@ -93,52 +95,48 @@ class PysklSplits:
         return result
 
 
+@dataclass(frozen=True, kw_only=True)
+class PysklOptions(ClassCountOptions, LayoutOptions):
+    """`skelact prepare pyskl` options (bases listed so that ``--layout`` comes first)."""
+
+    layout: str | None = layout_option("default: from the joint count, 25 ntu25, 17 coco17, 18 openpose18")
+    kpfiles: Path | None = option("folder of the kpfiles of a Kinetics compressed annotation file", None)
+    box_thr: float | None = option(
+        "compressed files: drop skeletons with a box score below this (0.5..0.9; default: keep all)", None
+    )
+
+
 @register_preparer("pyskl")
-class PysklPreparer:
+class PysklPreparer(JobRecipe[PysklOptions]):
     name: str
     help = "PYSKL / MMAction2 annotation pickle (NTU 3D, 2D HRNet, Kinetics compressed with kpfiles)"
+    options_type = PysklOptions
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_layout_argument(parser, "default: from the joint count, 25 ntu25, 17 coco17, 18 openpose18")
-        add_class_arguments(parser)
-        parser.add_argument(
-            "--kpfiles",
-            type=Path,
-            default=None,
-            help="folder of the kpfiles of a Kinetics compressed annotation file",
-        )
-        parser.add_argument(
-            "--box-thr",
-            type=float,
-            default=None,
-            help="compressed files: drop skeletons with a box score below this (0.5..0.9; default: keep all)",
-        )
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
+    def build(self, raw: Path, options: PysklOptions) -> PrepareJob:
         raw = Path(raw)
         if raw.is_dir():
-            raise ConfigError(f"{raw} is a folder", hint="--raw takes the annotation .pkl file itself")
+            raise ConfigError(f"{raw} is a folder", hint="`raw` takes the annotation .pkl file itself")
         loaded = load_pyskl_pickle(raw)
         if not loaded.annotations:
             raise ConfigError(f"{raw} holds no annotations")
         _check_unique_ids(loaded)
-        kpfiles_dir = getattr(options, "kpfiles", None)
+        kpfiles_dir = options.kpfiles
         folders = [kpfiles_dir] if kpfiles_dir is not None else [raw.parent, raw.parent / "kpfiles"]
         kpfiles = KpfileReader(folders)
         compressed = any(is_compressed(ann) for ann in loaded.annotations)
-        if getattr(options, "layout", None):
+        if options.layout:
             layout = get_layout(options.layout).name  # each annotation is then checked against it
         else:
             layout = layout_for_joints(_num_joints(loaded, kpfiles))
         num_joints = get_layout(layout).num_joints
         ntu = all(_is_ntu_labelled(ann) for ann in loaded.annotations)
         names = class_names(
-            getattr(options, "class_names", None),
-            num_classes=getattr(options, "num_classes", None),
+            options.class_names,
+            num_classes=options.num_classes,
             min_classes=_largest_label(loaded) + 1,
             ntu=ntu,
         )
-        box_thr = getattr(options, "box_thr", None)
+        box_thr = options.box_thr
         split_map = _split_map(loaded)
         context = PysklContext(loaded, num_joints, len(names), kpfiles, box_thr)
         provenance: dict[str, Any] = {
@@ -147,9 +145,7 @@ class PysklPreparer:
             "raw": str(raw.resolve()),
             "layout": layout,
             "num_classes": len(names),
-            "class_names_from": str(options.class_names)
-            if getattr(options, "class_names", None)
-            else "numbered",
+            "class_names_from": str(options.class_names) if options.class_names else "numbered",
             "split_names": split_map,
             "split_ids_without_annotation": _dangling_split_ids(loaded),
             "compressed": compressed,

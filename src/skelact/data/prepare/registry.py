@@ -1,18 +1,29 @@
-"""Dataset recipes by name: one `skelact prepare <name>` subcommand each."""
+"""Dataset recipes by name: one `skelact prepare <name>` subcommand each.
+
+A recipe declares its option records (`option_types`, whose fields become the subcommand's flags) and
+`prepare(*options)`, which does the work and returns a summary. Most recipes plan a `PrepareJob` and
+leave parsing and writing to the runner: they derive from `JobRecipe` and only write `build`.
+"""
 
 from __future__ import annotations
 
-import argparse
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from skelact.data.prepare.job import PrepareJob
+from skelact.data.prepare.options import RunOptions
 from skelact.errors import ConfigError
+from skelact.options import Options
+
+if TYPE_CHECKING:
+    from skelact.data.prepare.runner import PrepareSummary
 
 # Imported on first lookup, in this order (the order of `skelact prepare --help`).
 PREPARE_MODULES = (
+    "synthetic",
+    "longtail_recipe",
     "ntu",
     "pyskl",
     "ctrgcn_npz",
@@ -26,13 +37,46 @@ PREPARE_MODULES = (
 )
 
 
+class Summary(Protocol):
+    """What a recipe reports: the lines `skelact prepare` prints."""
+
+    def lines(self) -> list[str]: ...
+
+
 class Preparer(Protocol):
     name: str
     help: str
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+    @property
+    def option_types(self) -> tuple[type[Options], ...]: ...
 
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob: ...
+    def prepare(self, *options: Any) -> Summary: ...
+
+
+O = TypeVar("O", bound=Options)
+
+
+class JobRecipe(Generic[O]):
+    """A recipe that plans a `PrepareJob` from ``--raw`` and its own options (`options_type`); the runner
+    then parses, splits and writes the store under `RunOptions`."""
+
+    name: str
+    help: str
+    options_type: type[O]
+
+    @property
+    def option_types(self) -> tuple[type[Options], ...]:
+        return (RunOptions, self.options_type)
+
+    def build(self, raw: Path, options: O) -> PrepareJob:
+        raise NotImplementedError
+
+    def prepare(self, run: RunOptions, options: O) -> PrepareSummary:
+        from skelact.data.prepare.runner import run_job
+
+        if not run.raw.exists():
+            raise ConfigError(f"{run.raw} does not exist", hint="`raw` takes the raw file or folder")
+        return run_job(self.build(run.raw, options), run)
 
 
 T = TypeVar("T")

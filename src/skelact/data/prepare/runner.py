@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from skelact.data.prepare.job import PrepareJob, SampleTable
+from skelact.data.prepare.options import RunOptions
 from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.data.splits import carve_validation
 from skelact.data.store import write_store
@@ -40,39 +41,41 @@ class PrepareSummary:
     validation: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
+    def lines(self) -> list[str]:
+        """The closing summary the CLI prints: counts, splits, and the first skipped and bad inputs."""
+        lines = [
+            f"wrote {self.store}: {self.written} samples from {self.items} inputs in {self.seconds:.1f} s; "
+            f"skipped {len(self.skipped)}, bad {len(self.bad)}",
+            "splits: " + ", ".join(f"{name} {count}" for name, count in self.splits.items()),
+        ]
+        for title, entries in (("skipped", self.skipped), ("bad", self.bad)):
+            lines += [f"  {title}: {what}: {why}" for what, why in entries[:20]]
+            if len(entries) > 20:
+                lines.append(f"  ... {len(entries) - 20} more {title} (all listed in the store's provenance)")
+        return lines
 
-def run_job(
-    job: PrepareJob,
-    out: str | Path,
-    *,
-    workers: int | None = None,
-    skip_bad: bool = False,
-    val_fraction: float = 0.1,
-    seed: int = 0,
-    progress: bool = True,
-    overwrite: bool = False,
-) -> PrepareSummary:
-    """Prepare the store at `out` from `job`; return the summary. Nothing is written if anything fails."""
-    if not 0.0 <= val_fraction < 1.0:
-        raise ConfigError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+
+def run_job(job: PrepareJob, options: RunOptions) -> PrepareSummary:
+    """Prepare the store at ``options.out`` from `job`; return the summary. Nothing is written if anything
+    fails."""
     start = time.perf_counter()
-    summary = PrepareSummary(store=Path(out), items=len(job.items))
+    summary = PrepareSummary(store=Path(options.out), items=len(job.items))
     if summary.items == 0:
-        raise ConfigError("nothing to prepare: the raw input holds no items", hint="check the --raw path")
+        raise ConfigError("nothing to prepare: the raw input holds no items", hint="check the `raw` path")
     ids: list[str] = []
     labels: list[int] = []
     metas: list[dict[str, Any]] = []
 
     def kept_samples() -> Iterator[SkeletonSample]:
-        for item, outcome in _parse_all(job, workers, progress):
+        for item, outcome in _parse_all(job, options.workers, options.progress):
             kind, payload = outcome
             if kind == "skip":
                 summary.skipped.append((job.describe(item), payload))
             elif kind == "bad":
                 message, hint = payload
-                if not skip_bad:
+                if not options.skip_bad:
                     raise FormatError(
-                        message, hint=hint or "fix the file, or pass --skip-bad to list it and go on"
+                        message, hint=hint or "fix the file, or pass `skip_bad` to list it and go on"
                     )
                 summary.bad.append((job.describe(item), message))
             else:
@@ -87,7 +90,9 @@ def run_job(
     def splits() -> dict[str, np.ndarray]:
         table = SampleTable(ids=ids, labels=np.asarray(labels, dtype=np.int64), meta=metas)
         official = {name: np.asarray(idx, dtype=np.int64) for name, idx in job.splits(table).items()}
-        result, summary.validation = _with_validation(official, table, job.val_groups, val_fraction, seed)
+        result, summary.validation = _with_validation(
+            official, table, job.val_groups, options.val_fraction, options.seed
+        )
         summary.splits = {name: int(idx.size) for name, idx in result.items()}
         return result
 
@@ -104,13 +109,13 @@ def run_job(
         }
 
     write_store(
-        out,
+        options.out,
         kept_samples(),
         layout=job.layout,
         class_names=job.class_names,
         splits=splits,
         provenance=provenance,
-        overwrite=overwrite,
+        overwrite=options.overwrite,
     )
     summary.written = len(ids)
     summary.seconds = time.perf_counter() - start

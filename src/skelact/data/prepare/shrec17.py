@@ -18,9 +18,9 @@ label with one gesture (and finger count), or the run stops naming the conflicti
 
 from __future__ import annotations
 
-import argparse
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +35,13 @@ from skelact.data.formats.shrec17 import (
     read_shrec17_list,
 )
 from skelact.data.prepare.job import PrepareJob, SampleTable
-from skelact.data.prepare.registry import register_preparer
+from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError, FormatError
+from skelact.options import Options, option
 
 RAW_HINT = (
-    "--raw takes the HandGestureDataset_SHREC2017 folder (train_gestures.txt, test_gestures.txt, gesture_*)"
+    "`raw` takes the HandGestureDataset_SHREC2017 folder (train_gestures.txt, test_gestures.txt, gesture_*)"
 )
 
 
@@ -123,25 +124,24 @@ def shrec17_splits(table: SampleTable) -> dict[str, np.ndarray]:
     return {split: np.flatnonzero(parts == split) for split in LIST_FILES}
 
 
+@dataclass(frozen=True, kw_only=True)
+class Shrec17Options(Options):
+    """`skelact prepare shrec17` options: which of the lists' two labelings becomes the class."""
+
+    labels: int = option(
+        "14 gestures (label_14, default) or 28 = gesture x finger count (label_28)", 14, choices=NUM_CLASSES
+    )
+
+
 @register_preparer("shrec17")
-class Shrec17Preparer:
+class Shrec17Preparer(JobRecipe[Shrec17Options]):
     name: str
     help = "SHREC'17 hand gestures (HandGestureDataset_SHREC2017): train/test lists, 14 or 28 classes"
+    options_type = Shrec17Options
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--labels",
-            type=int,
-            choices=NUM_CLASSES,
-            default=14,
-            help="14 gestures (label_14, default) or 28 = gesture x finger count (label_28)",
-        )
-
-    def build(self, raw: Path, options: argparse.Namespace) -> PrepareJob:
+    def build(self, raw: Path, options: Shrec17Options) -> PrepareJob:
         raw = Path(raw)
-        num_classes = int(getattr(options, "labels", 14))
-        if num_classes not in NUM_CLASSES:
-            raise ConfigError(f"--labels must be 14 or 28, got {num_classes}")
+        num_classes = options.labels
         items = read_split_lists(raw)
         names = class_names_of([entry for _, entry in items], num_classes)
         provenance: dict[str, Any] = {

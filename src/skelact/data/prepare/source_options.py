@@ -7,11 +7,13 @@ name classes by number.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from skelact.errors import ConfigError
+from skelact.options import Options, option
 from skelact.skeleton import get_layout, list_layouts
 
 #: Layouts that hold 2D keypoints: a third channel in their array files is a confidence score.
@@ -24,7 +26,7 @@ def layout_for_joints(num_joints: int, override: str | None = None) -> str:
         layout = get_layout(override)
         if layout.num_joints != num_joints:
             raise ConfigError(
-                f"--layout {override} has {layout.num_joints} joints but the data has {num_joints}"
+                f"`layout` {override} has {layout.num_joints} joints but the data has {num_joints}"
             )
         return layout.name
     matches = [name for name in list_layouts() if get_layout(name).num_joints == num_joints]
@@ -32,7 +34,7 @@ def layout_for_joints(num_joints: int, override: str | None = None) -> str:
         known = ", ".join(f"{n} ({get_layout(n).num_joints})" for n in list_layouts())
         reason = "no layout" if not matches else f"several layouts ({', '.join(matches)})"
         raise ConfigError(
-            f"{reason} with {num_joints} joints", hint=f"pass --layout NAME; known layouts: {known}"
+            f"{reason} with {num_joints} joints", hint=f"pass `layout` NAME; known layouts: {known}"
         )
     return matches[0]
 
@@ -70,7 +72,7 @@ def class_names(
     """Names from `names_file`, else `fallback`, else NTU's action names (`ntu`, labels = action - 1) or
     numbered ``class_000``...
 
-    `num_classes` (``--num-classes``) fixes the count; `min_classes` (largest label + 1 in the data) is a
+    `num_classes` fixes the count; `min_classes` (largest label + 1 in the data) is a
     lower bound. Generated names use `num_classes`, else `min_classes`.
     """
     if names_file is not None:
@@ -81,7 +83,7 @@ def class_names(
         count = num_classes or min_classes
         if count is None:
             raise ConfigError(
-                "the number of classes is unknown", hint="pass --num-classes N or --class-names FILE"
+                "the number of classes is unknown", hint="pass `num_classes` N or `class_names` FILE"
             )
         known = ntu_class_names() if ntu else ()
         if count <= len(known):
@@ -91,23 +93,38 @@ def class_names(
         else:
             names = [f"class_{i:0{max(3, len(str(count)))}d}" for i in range(count)]
     if num_classes is not None and len(names) != num_classes:
-        raise ConfigError(f"{len(names)} class names given but --num-classes is {num_classes}")
+        raise ConfigError(f"{len(names)} class names given but `num_classes` is {num_classes}")
     if min_classes is not None and len(names) < min_classes:
         raise ConfigError(f"{len(names)} classes, but the data has labels up to {min_classes - 1}")
     return names
 
 
-def add_layout_argument(parser: argparse.ArgumentParser, default_help: str) -> None:
-    parser.add_argument("--layout", default=None, help=f"skeleton layout name ({default_help})")
+def layout_option(default_help: str) -> Any:
+    """The ``layout`` field, with what its default means for the recipe."""
+    return option(f"skeleton layout name ({default_help})", None)
 
 
-def add_class_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--class-names",
-        type=Path,
-        default=None,
-        help="text file with one class name per line, in label order",
-    )
-    parser.add_argument(
-        "--num-classes", type=int, default=None, help="number of classes (default: from the file's labels)"
-    )
+@dataclass(frozen=True, kw_only=True)
+class LayoutOptions(Options):
+    """A layout override for files that do not name theirs (checked against the data's joint count)."""
+
+    layout: str | None = layout_option("default: from the joint count")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassNamesOptions(Options):
+    """Class names from a text file, for files that carry only integer labels."""
+
+    class_names: Path | None = option("text file with one class name per line, in label order", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassCountOptions(ClassNamesOptions):
+    """Class names and, when the labels do not reach the last class, the number of classes."""
+
+    num_classes: int | None = option("number of classes (default: from the file's labels)", None)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.num_classes is not None and self.num_classes < 1:
+            raise ConfigError(f"`num_classes` must be at least 1, got {self.num_classes}")

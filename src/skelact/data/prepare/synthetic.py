@@ -7,13 +7,17 @@ NTU's X-Sub), ``val`` is carved from the remaining subjects by subject, ``train`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
+from skelact.data.prepare.registry import register_preparer
 from skelact.data.splits import carve_validation, split_by_group
-from skelact.data.store import write_store
+from skelact.data.store import SkeletonStore, write_store
 from skelact.errors import ConfigError
+from skelact.options import Options, option
 
 
 def prepare_synthetic(
@@ -69,3 +73,56 @@ def prepare_synthetic(
         },
         overwrite=overwrite,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyntheticOptions(Options):
+    """`skelact prepare synthetic` options."""
+
+    out: Path = option("directory of the new store")
+    per_class: int = option("samples per class (default 100)", 100)
+    seed: int = option("seed of the generator and of the validation carve (default 0)", 0)
+    dims: Literal[2, 3] = option("3 = ntu25 3D, 2 = coco17 2D", 3)
+    subjects: int = option("number of distinct synthetic people", 20)
+    overwrite: bool = option("replace an existing store", False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.per_class < 1:
+            raise ConfigError("`per_class` must be at least 1")
+
+
+@dataclass(frozen=True)
+class SyntheticSummary:
+    """The written store, as `skelact prepare synthetic` reports it."""
+
+    path: Path
+    samples: int
+    layout: str
+    splits: dict[str, int]
+
+    def lines(self) -> list[str]:
+        counts = ", ".join(f"{name} {count}" for name, count in self.splits.items())
+        return [f"wrote {self.path}: {self.samples} samples, layout {self.layout}, splits: {counts}"]
+
+
+@register_preparer("synthetic")
+class SyntheticRecipe:
+    """Generates its samples instead of reading them, so it has no ``--raw`` and writes its own splits."""
+
+    name: str
+    help = "the embedded procedural dataset (12 actions)"
+    option_types = (SyntheticOptions,)
+
+    def prepare(self, options: SyntheticOptions) -> SyntheticSummary:
+        path = prepare_synthetic(
+            options.out,
+            per_class=options.per_class,
+            seed=options.seed,
+            dims=options.dims,
+            num_subjects=options.subjects,
+            overwrite=options.overwrite,
+        )
+        store = SkeletonStore(path)
+        splits = {name: len(indices) for name, indices in store.splits.items()}
+        return SyntheticSummary(Path(path), len(store), store.layout.name, splits)

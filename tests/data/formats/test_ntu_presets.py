@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from skelact.data.formats.ntu_presets import PRESETS, apply_preset, get_preset
 from skelact.data.formats.ntu_skeleton import NtuRecording, read_ntu_skeleton, write_ntu_skeleton
-from skelact.data.prepare.ntu_presets import PRESETS, apply_preset, get_preset
 from skelact.data.sample import SkipItem
 from skelact.errors import ConfigError
 

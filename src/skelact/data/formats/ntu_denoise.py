@@ -36,10 +36,12 @@ computed in float64 (the references use float32); it only orders tracks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skelact.data.formats.ntu_skeleton import NtuRecording
+if TYPE_CHECKING:  # the .skeleton reader imports this module lazily: no import cycle at run time
+    from skelact.data.formats.ntu_skeleton import NtuRecording
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from skelact.data.formats.ntu_skeleton import NtuRecording
-from skelact.data.prepare.ntu_denoise import (
+from skelact.data.formats.ntu_denoise import (
     DenoiseRules,
     Quirks,
     body_tracks,
@@ -38,6 +37,9 @@ from skelact.data.sample import SkipItem
 from skelact.data.transforms.normalize import align_3d, center
 from skelact.errors import ConfigError
 from skelact.skeleton import get_layout
+
+if TYPE_CHECKING:  # the .skeleton reader imports this module lazily: no import cycle at run time
+    from skelact.data.formats.ntu_skeleton import NtuRecording
 
 Selection = Literal["body_id", "listing"]
 EmptyFrames = Literal["drop", "trim", "loop"]

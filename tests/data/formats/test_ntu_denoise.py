@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skelact.data.formats.ntu_skeleton import NtuRecording
-from skelact.data.prepare.ntu_denoise import (
+from skelact.data.formats.ntu_denoise import (
     BodyTrack,
     DenoiseRules,
     Quirks,
@@ -17,7 +16,8 @@ from skelact.data.prepare.ntu_denoise import (
     top_energy_slots,
     total_variance,
 )
-from skelact.data.prepare.ntu_presets import loop_pad_each_person, loop_pad_together
+from skelact.data.formats.ntu_presets import loop_pad_each_person, loop_pad_together
+from skelact.data.formats.ntu_skeleton import NtuRecording
 
 
 def _track(body_id: str, first: int, last: int, value: float, motion: float) -> BodyTrack:
