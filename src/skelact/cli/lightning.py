@@ -24,6 +24,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_checkpoint
+from skelact.inference.pipeline import load_checkpoint
 from skelact.methods.epoch_timer import EpochTimer
 from skelact.methods.registry import DEFAULT_METHOD, get_method
 from skelact.methods.speed import auto_precision, tune_allocator
@@ -37,11 +38,16 @@ class SkelactCLI(LightningCLI):
         self.report = report  # read by before_test / before_validate, which run inside super().__init__
         super().__init__(*args, **kwargs)
 
+    def before_fit(self) -> None:
+        self._load_safely()
+
     def before_test(self) -> None:
         self._resolve_checkpoint()
+        self._load_safely()
 
     def before_validate(self) -> None:
         self._resolve_checkpoint()
+        self._load_safely()
 
     def _resolve_checkpoint(self) -> None:
         """`--ckpt_path RUN_DIR [--report selected|last]` -> the checkpoint file (evaluation/selection.py)."""
@@ -50,6 +56,13 @@ class SkelactCLI(LightningCLI):
         if resolved != config.get("ckpt_path"):
             rank_zero_info(f"testing {resolved}")
         config["ckpt_path"] = resolved
+
+    def _load_safely(self) -> None:
+        """Checkpoints load with `weights_only=True` on every torch version (no pickled code runs), and only
+        from local files: Lightning would load an http(s) path with `weights_only=False`."""
+        config = self.config_init[self.subcommand]
+        config["weights_only"] = True
+        check_checkpoint_path(config.get("ckpt_path"))
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Any:
         # Added here, not in the defaults, so `--trainer.enable_progress_bar false` stays valid.
@@ -89,6 +102,23 @@ class SkelactCLI(LightningCLI):
         scale_lr_to_total_batch(self.model, self.datamodule, self.trainer, config.get("lr_reference_batch"))
 
 
+# `--ckpt_path` values that Lightning resolves itself to a checkpoint of the run.
+LIGHTNING_CKPT_ALIASES = ("last", "best", "hpc", "registry")
+
+
+def check_checkpoint_path(path: Any) -> None:
+    """One clear error for a URL, a missing file, a folder, or a file that does not load as weights only."""
+    if path is None or str(path) in LIGHTNING_CKPT_ALIASES:
+        return
+    text = str(path)
+    if "://" in text:
+        raise ConfigError(
+            f"--ckpt_path {text}: skelact loads checkpoints from local files only",
+            hint="download the file, check where it comes from, and pass its path",
+        )
+    load_checkpoint(text)  # weights_only=True; raises SkelactError naming the file and the reason
+
+
 def scale_lr_to_total_batch(model: Any, datamodule: Any, trainer: Any, reference_batch: int | None) -> None:
     """Rewrite `model.hparams.lr` for the run's total batch; the run's config.yaml keeps the recipe's values.
 
@@ -118,6 +148,9 @@ def default_callbacks() -> list[Any]:
 def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
     """Build the CLI; `run=False` returns it with model, data and trainer instantiated (used by the demo)."""
     args, report = _pop_report(args)
+    given = _option_value(args, "--ckpt_path")
+    if given is None or not os.path.isdir(given):  # a run directory is resolved to its file before testing
+        check_checkpoint_path(given)  # before LightningCLI, which reads a checkpoint file's hparams itself
     method = get_method(_method_name(args))
     root = _find_root_dir(args)
     version = _next_version(root)  # both loggers write into one run directory
@@ -223,12 +256,17 @@ def _method_name(args: list[str]) -> str:
 
 def _find_root_dir(args: list[str]) -> str:
     """The run directory: `--trainer.default_root_dir` if given on the command line, else runs/."""
+    return _option_value(args, "--trainer.default_root_dir") or "runs"
+
+
+def _option_value(args: list[str], option: str) -> str | None:
+    """The first value of `option` on a command line (`--key value` or `--key=value`)."""
     for i, arg in enumerate(args):
-        if arg.startswith("--trainer.default_root_dir="):
+        if arg.startswith(f"{option}="):
             return arg.split("=", 1)[1]
-        if arg == "--trainer.default_root_dir" and i + 1 < len(args):
+        if arg == option and i + 1 < len(args):
             return args[i + 1]
-    return "runs"
+    return None
 
 
 def _next_version(root: str) -> str:

@@ -219,6 +219,10 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict[str, An
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several types for a damaged or foreign file
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if "Weights only load failed" in reason:  # torch's advice would be to load it unsafely
+            reason = (
+                "it holds objects other than tensors and plain data; refused, as loading them could run code"
+            )
         raise FormatError(f"cannot load checkpoint: {reason}", path=path) from None
     if not isinstance(checkpoint, dict):
         raise FormatError("not a Lightning checkpoint (no dict inside)", path=path)
