@@ -34,8 +34,11 @@ logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
 
 
 class SkelactCLI(LightningCLI):
-    def __init__(self, *args: Any, report: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, report: str | None = None, checked_ckpt: str | None = None, **kwargs: Any
+    ) -> None:
         self.report = report  # read by before_test / before_validate, which run inside super().__init__
+        self.checked_ckpt = checked_ckpt  # the command line's --ckpt_path, already checked by build_cli
         super().__init__(*args, **kwargs)
 
     def before_fit(self) -> None:
@@ -62,7 +65,8 @@ class SkelactCLI(LightningCLI):
         from local files: Lightning would load an http(s) path with `weights_only=False`."""
         config = self.config_init[self.subcommand]
         config["weights_only"] = True
-        check_checkpoint_path(config.get("ckpt_path"))
+        if config.get("ckpt_path") != self.checked_ckpt:  # a resolved run directory, or a config's path
+            check_checkpoint_path(config.get("ckpt_path"))
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> Any:
         # Added here, not in the defaults, so `--trainer.enable_progress_bar false` stays valid.
@@ -149,8 +153,10 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
     """Build the CLI; `run=False` returns it with model, data and trainer instantiated (used by the demo)."""
     args, report = _pop_report(args)
     given = _option_value(args, "--ckpt_path")
-    if given is None or not os.path.isdir(given):  # a run directory is resolved to its file before testing
+    checked = None
+    if given is not None and not os.path.isdir(given):  # a run directory is resolved before testing
         check_checkpoint_path(given)  # before LightningCLI, which reads a checkpoint file's hparams itself
+        checked = given
     method = get_method(_method_name(args))
     root = _find_root_dir(args)
     version = _next_version(root)  # both loggers write into one run directory
@@ -185,6 +191,7 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
                 args=args,
                 run=run,
                 report=report,
+                checked_ckpt=checked,
             )
     except argparse.ArgumentError as err:
         raise ConfigError(

@@ -16,6 +16,7 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 import skelact
+from skelact.data.clips import ClipSpec
 from skelact.data.transforms.augment import BatchAugment
 from skelact.data.transforms.partial_mixup import PartialMixup
 from skelact.errors import ConfigError
@@ -136,8 +137,6 @@ class SupervisedClassifier(SkelactMethod):
 
     def _record(self, clip: Any, **data: Any) -> PipelineRecord:
         """The pipeline record of this classifier; `clip` and `data` come from the datamodule when known."""
-        from skelact.data.clips import ClipSpec
-
         hp = self.hparams
         return PipelineRecord(
             method=self.method_name,

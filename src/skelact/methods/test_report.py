@@ -48,10 +48,6 @@ class TestReport(Callback):
         self.written_to: Path | None = None
         self._outputs: list[dict[str, torch.Tensor]] = []
 
-    @property
-    def state_key(self) -> str:
-        return "TestReport"  # one per run; never saved in checkpoints (no state_dict)
-
     def on_test_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._outputs.clear()
 
