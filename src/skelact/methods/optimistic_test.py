@@ -33,17 +33,37 @@ class OptimisticTestTop1(Callback):
     Needs a module with `net.clip_scores` (an `InputModel`) and a datamodule with a test split. Under DDP each
     rank scores its shard; hits are gathered and the sampler's padding repeats dropped by sample index, so
     the value is exactly the top-1 that `test` reports.
+
+    `every_n_epochs` evaluates after epochs n, 2n, ... only (CMD/HaLP's linear evaluation: every 5); `history`
+    keeps every value by epoch and travels in checkpoints, so a resumed run knows the earlier ones. `warn`
+    is off where the value is only recorded, not used to pick weights.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, every_n_epochs: int = 1, warn: bool = True) -> None:
+        if every_n_epochs < 1:
+            raise ConfigError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
+        self.every_n_epochs, self.warn = every_n_epochs, warn
+        self.history: dict[int, float] = {}
         self._loader: Any = None
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._loader = None
-        rank_zero_warn(OPTIMISTIC_WARNING)
+        if self.warn:
+            rank_zero_warn(OPTIMISTIC_WARNING)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        pl_module.log(MONITOR, self.top1(trainer, pl_module), prog_bar=True)
+        epoch = trainer.current_epoch
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        top1 = self.top1(trainer, pl_module)
+        self.history[epoch] = float(top1)
+        pl_module.log(MONITOR, top1, prog_bar=True)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": dict(self.history)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.history = {int(k): float(v) for k, v in state_dict.get("history", {}).items()}
 
     @torch.no_grad()
     def top1(self, trainer: L.Trainer, pl_module: L.LightningModule) -> torch.Tensor:

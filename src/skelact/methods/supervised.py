@@ -107,8 +107,14 @@ class SupervisedClassifier(SkelactMethod):
         class_counts: list[int] | None = None,
         report_worst: int = 5,
     ) -> None:
+        arguments = dict(locals())
         super().__init__()
         self.save_hyperparameters()
+        # LightningCLI records only the arguments of the class it instantiated: a subclass that sets some of
+        # these itself (the probes set model and modality from their checkpoint) keeps them in hparams too.
+        for key, value in arguments.items():
+            if key not in ("self", "__class__"):
+                self.hparams.setdefault(key, value)
         check_select_on(select_on)
         if schedule not in SCHEDULES:
             raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
