@@ -126,3 +126,35 @@ def test_bad_class_name_files(tmp_path: Path) -> None:
         read_class_names(tmp_path / "classes.txt")
     with pytest.raises(FormatError, match="labels CSV does not exist"):
         read_clip_labels(tmp_path / "nope.csv", tmp_path)
+
+
+def test_integral_float_labels_are_the_same_class_as_integers(tmp_path: Path) -> None:
+    labels = read_clip_labels(
+        _csv(tmp_path, "file,label\na.npy,1\nb.npy,1.0\nc.npy,0.00\nd.npy,2e0\n"), tmp_path
+    )
+    assert labels.label_mode == "indices" and labels.class_names == ["0", "1", "2"]
+    assert [row.label for row in labels.rows] == [1, 1, 0, 2]
+    with pytest.raises(FormatError, match=r"labels\.csv \(line 3\): label '1\.5' is not a whole number"):
+        read_clip_labels(_csv(tmp_path, "file,label\na.npy,1\nb.npy,1.5\n"), tmp_path)
+    with pytest.raises(FormatError, match=r"\(line 4\): label '1\.0' and label '1' \(line 2\) are the same"):
+        read_clip_labels(_csv(tmp_path, "file,label\na.npy,1\nb.npy,wave\nc.npy,1.0\n"), tmp_path)
+
+
+def test_paths_outside_the_data_folder_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    root.mkdir()
+    (tmp_path / "secret.npy").write_bytes(b"")
+    (root / "inside.npy").write_bytes(b"")
+    (root / "link.npy").symlink_to(tmp_path / "secret.npy")
+    (root / "ok_link.npy").symlink_to(root / "inside.npy")  # a link that stays inside is fine
+    text = (
+        "file,label\ninside.npy,a\nsub/../inside2.npy,a\n../../x.npy,b\nlink.npy,a\n"
+        f"{tmp_path / 'secret.npy'},b\nok_link.npy,b\n"
+    )
+    with pytest.raises(FormatError, match=r"labels\.csv \(line 4\): 3 files lie outside") as info:
+        read_clip_labels(_csv(tmp_path, text), root)
+    message = str(info.value)
+    assert "'../../x.npy'" in message and "'link.npy'" in message and str(tmp_path / "secret.npy") in message
+    assert "inside2" not in message and "ok_link" not in message and "\n" not in message
+    good = "file,label\ninside.npy,a\nsub/../inside2.npy,a\nok_link.npy,b\n"
+    assert len(read_clip_labels(_csv(tmp_path, good), root).rows) == 3

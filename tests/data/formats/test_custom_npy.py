@@ -103,3 +103,13 @@ def test_unreadable_files_are_format_errors(tmp_path: Path) -> None:
 
 def test_registered_under_its_format_name() -> None:
     assert get_format("custom-npy").reader is read_custom_npy
+
+
+def test_a_score_channel_outside_0_1_is_refused(tmp_path: Path) -> None:
+    array = np.zeros((4, 3, 3), dtype=np.float32)
+    array[..., 2] = 1.0
+    array[2, 1, 2] = 5.0
+    with pytest.raises(FormatError, match=r"score 5 at person 0, frame 2, joint 1 is outside \[0, 1\]"):
+        read_custom_npy(_save(tmp_path, array), score_channel=True)
+    array[2, 1, 2] = 0.0
+    assert read_custom_npy(_save(tmp_path, array), score_channel=True).score is not None

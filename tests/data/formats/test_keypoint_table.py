@@ -183,3 +183,15 @@ def test_custom_layout_object_and_registration(tmp_path: Path) -> None:
     assert sample.keypoint.shape == (1, 3, 3, 2)
     assert sample.keypoint[0, 0, 2].tolist() == [1, 1] and sample.keypoint[0, 2, 0].tolist() == [2, 2]
     assert get_format("keypoint-table").reader is read_keypoint_table
+
+
+@pytest.mark.parametrize("bad, line", [(5.0, 3), (-3.0, 4)])
+def test_scores_outside_0_1_name_file_and_line(tmp_path: Path, bad: float, line: int) -> None:
+    rows = [list(row) for row in ROWS]
+    rows[line - 2][5] = bad
+    path = _write_csv(tmp_path / "clip.csv", HEADER, rows)
+    with pytest.raises(FormatError, match=rf"clip\.csv \(line {line}\): score {bad:g} is outside \[0, 1\]"):
+        read_keypoint_table(path, "coco17")
+    rows[line - 2][5] = 1.0  # the bounds themselves are confidences
+    rows[0][5] = 0.0
+    assert read_keypoint_table(_write_csv(path, HEADER, rows), "coco17").score is not None

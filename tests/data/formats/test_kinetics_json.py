@@ -270,3 +270,17 @@ def test_real_clip_with_eleven_people_matches_reference(shared_data: Path) -> No
     assert max(len(r["skeleton"]) for r in record["data"]) == 11
     assert_matches_reference(busy[0], base=1)
     assert_matches_reference(busy[0], base=1, max_frames=100)
+
+
+def test_a_frame_index_far_past_the_buffer_is_named_not_called_empty(tmp_path: Path) -> None:
+    record = make_clip(frames=4, persons=(0,))  # frames 1..4 with nobody ...
+    record["data"].append({"frame_index": 9999999, "skeleton": make_clip(frames=1)["data"][0]["skeleton"]})
+    path = write(tmp_path, "far", record)
+    with pytest.raises(
+        FormatError, match=r"far\.json \(data\[4\]\): .*frame_index 9999999 .*300-frame buffer"
+    ):
+        read_kinetics_json_file(path)
+    record = make_clip(frames=6)  # ... and a stray far record next to real frames is cut, not padded to 300
+    record["data"].append({"frame_index": 9999999, "skeleton": []})
+    clip = read_kinetics_clip(write(tmp_path, "stray", record))
+    assert clip.keypoint.shape[1] == 6 and clip.clipped_frames == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -272,3 +273,15 @@ def test_missing_list_accepts_suffix_and_blank_lines_and_rejects_junk(tmp_path: 
     with pytest.raises(FormatError, match=r"bad\.txt \(line 2\): expected an NTU sample name"):
         read_missing_list(bad)
     assert find_missing_lists(tmp_path) == []
+
+
+def test_a_huge_declared_frame_count_fails_before_allocating(tmp_path: Path) -> None:
+    path = _mutate(_small_file(tmp_path), lambda ls: ["1000000000", *ls[1:]])
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError, match=r"line 1\): 1000000000 frames declared, but only 84 lines"):
+            read_ntu_skeleton(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20, f"{peak / 2**20:.0f} MiB allocated for a 10 kB file"

@@ -115,3 +115,19 @@ def test_cli(tmp_path: Path) -> None:
     ]
     assert main([*args, "--val-fraction", "0"]) == 0
     assert set(SkeletonStore(out).splits) == {"xview_train", "xview_test"}
+
+
+def test_a_stray_label_is_refused_unless_the_classes_are_given(tmp_path: Path) -> None:
+    folder = agcn_folder(tmp_path)
+    labels = [int(n[-10]) - 1 for n in TRAIN]
+    labels[3] = 999  # one typo in an otherwise 2-class file
+    (folder / "train_label.pkl").write_bytes(pickle.dumps((TRAIN, labels)))
+    with pytest.raises(
+        FormatError, match=r"train_label\.pkl \(entry 3 \(.*A002\.skeleton\)\): label 999"
+    ) as info:
+        prepare(folder, tmp_path / "a")
+    assert "1000 classes, 997 of which have no sample" in str(info.value)
+    assert "num_classes" in (info.value.hint or "")
+    assert not (tmp_path / "a").exists()
+    prepare(folder, tmp_path / "b", num_classes=1000)
+    assert len(SkeletonStore(tmp_path / "b").class_names) == 1000

@@ -122,3 +122,21 @@ def test_cli_options(tmp_path: Path) -> None:
         prepare(ntu_npz(tmp_path / "NTU60_big.npz", copy=False, classes=120), tmp_path / "x")
     plain = get_preparer("ctrgcn-npz").build(raw, options())
     assert plain.class_names[0] == "class_000" and len(plain.class_names) == 5
+
+
+def test_a_stray_integer_label_is_refused(tmp_path: Path) -> None:
+    path = ntu_npz(tmp_path / "mine.npz", copy=False)
+    with np.load(path) as arrays:
+        data = {k: arrays[k] for k in arrays.files}
+    data["y_train"] = data["y_train"].argmax(1)  # integer labels, as some forks write them
+    data["y_test"] = data["y_test"].argmax(1)
+    data["y_test"][1] = 999
+    np.savez(path, **data)
+    with pytest.raises(
+        FormatError, match=r"mine\.npz \(y_test row 1\): label 999 makes 1000 classes, 997"
+    ) as info:
+        prepare(path, tmp_path / "store")
+    assert "`class_names` FILE" in (info.value.hint or "")
+    data["y_test"][1] = 1
+    np.savez(path, **data)
+    assert prepare(path, tmp_path / "store").written == 9

@@ -187,3 +187,28 @@ def test_command_line_prepare_and_one_line_errors(tmp_path: Path, capsys: pytest
     assert main([*args, "--out", str(tmp_path / "x")]) == 2
     assert "(line 3): file 'clip01.npy' is listed twice" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_listed_path_outside_raw_is_refused_before_reading(tmp_path: Path) -> None:
+    raw = _folder(tmp_path)
+    np.save(tmp_path / "outside.npy", np.ones((5, 3, 3), dtype=np.float32))
+    with open(raw / "labels.csv", "a") as fh:
+        fh.write("../outside.npy,sit,1\n")
+    with pytest.raises(FormatError, match=r"1 file lies outside .*'\.\./outside\.npy'"):
+        _prepare(raw, tmp_path / "store", "--layout", str(tmp_path / "tri3.json"))
+    assert not (tmp_path / "store").exists()
+
+
+def test_labels_1_and_1_0_are_one_class(tmp_path: Path) -> None:
+    raw = tmp_path / "clips"
+    raw.mkdir()
+    labels = ("0", "1", "1.0", "0.0")  # a spreadsheet's export may write some whole numbers as floats
+    for i in range(len(labels)):
+        np.save(raw / f"c{i}.npy", np.full((4, 17, 2), i, dtype=np.float32))
+    (raw / "labels.csv").write_text(
+        "file,label\n" + "".join(f"c{i}.npy,{lab}\n" for i, lab in enumerate(labels))
+    )
+    store = _prepare(
+        raw, tmp_path / "store", "--layout", "coco17", "--test-fraction", "0", "--val-fraction", "0"
+    )
+    assert list(store.class_names) == ["0", "1"] and store.labels.tolist() == [0, 1, 1, 0]

@@ -153,6 +153,19 @@ def test_options_and_errors(tmp_path: Path) -> None:
         get_preparer("kinetics").build(clips, options(max_persons=9))
 
 
+def test_a_clip_whose_people_all_lie_past_the_buffer_is_bad_not_skipped(tmp_path: Path) -> None:
+    clips = tmp_path / "clips"
+    write_clip(clips, "a", "bowling", 0)
+    write_clip(clips, "b", "bowling", 0)
+    record = json.loads((clips / "b.json").read_text())
+    for rec in record["data"]:
+        rec["frame_index"] += 9999990
+    (clips / "b.json").write_text(json.dumps(record))
+    with pytest.raises(FormatError, match=r"b\.json.*frame_index 9999991"):
+        prepare(clips, tmp_path / "store")
+    assert not (tmp_path / "store").exists()
+
+
 # ----------------------------------------------------------------------------------------------- real clips
 
 

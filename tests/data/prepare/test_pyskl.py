@@ -180,3 +180,35 @@ def test_compressed_kinetics_through_the_cli(tmp_path: Path) -> None:
     ]  # row 1 (0.6) dropped
     assert {k: v.tolist() for k, v in store.splits.items()} == {"train": [0, 1], "test": [2]}
     assert store.provenance["box_thr"] == 0.7 and store.provenance["compressed"] is True
+
+
+def test_a_sample_in_both_train_and_test_of_a_protocol_is_refused(tmp_path: Path) -> None:
+    leaked = [n for n in NAMES if "P003" in n][:3]  # three test samples also listed for training
+    split = {
+        "xsub_train": [n for n in NAMES if "P003" not in n] + leaked,
+        "xsub_val": [n for n in NAMES if "P003" in n],
+        "xview_train": [n for n in NAMES if "C002" in n],
+        "xview_val": [n for n in NAMES if "C001" in n],
+    }
+    raw = tmp_path / "leak.pkl"
+    anns = [annotation(n, seed=i) for i, n in enumerate(NAMES)]
+    raw.write_bytes(pickle.dumps({"split": split, "annotations": anns}))
+    with pytest.raises(FormatError, match=r"'xsub_train' and 'xsub_val' .*share 3 sample ids") as info:
+        prepare(raw, tmp_path / "store")
+    assert all(name in str(info.value) for name in leaked) and "xview" not in str(info.value)
+    assert not (tmp_path / "store").exists()
+
+
+def test_a_stray_label_does_not_invent_classes(tmp_path: Path) -> None:
+    anns = [annotation(f"v{i}", joints=17, channels=2, seed=i) for i in range(4)]
+    for i, ann in enumerate(anns):
+        ann["label"] = i % 2
+    anns[2]["label"] = 999
+    raw = tmp_path / "coco.pkl"
+    raw.write_bytes(pickle.dumps(anns))
+    with pytest.raises(
+        FormatError, match=r"coco\.pkl \(annotation 2 \(v2\)\): label 999 makes 1000 classes, 997 of which"
+    ):
+        prepare(raw, tmp_path / "store")
+    prepare(raw, tmp_path / "store", num_classes=1000)  # said explicitly: accepted
+    assert len(SkeletonStore(tmp_path / "store").class_names) == 1000

@@ -217,3 +217,12 @@ def test_nan_in_a_sequence(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(FormatError, match=rf"\(line {len(lines)}\): NaN or Inf at joint 0, coordinate x"):
         prepare(raw, tmp_path / "store", val_fraction=0.0)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_an_empty_list_file_is_an_error_naming_it(tmp_path: Path, split: str) -> None:
+    raw = tmp_path / "raw"
+    write_tree(raw)
+    (raw / f"{split}_gestures.txt").write_text("\n\n")
+    with pytest.raises(FormatError, match=rf"{split}_gestures\.txt: names no sequence"):
+        get_preparer("shrec17").build(raw, options())

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from skelact.data.prepare.source_options import class_names, layout_for_joints, ntu_class_names
-from skelact.errors import ConfigError
+from skelact.data.prepare.source_options import (
+    check_inferred_classes,
+    class_names,
+    layout_for_joints,
+    ntu_class_names,
+)
+from skelact.errors import ConfigError, FormatError
 
 
 def test_layout_by_joint_count() -> None:
@@ -42,3 +47,19 @@ def test_class_names(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_text("\n")
     with pytest.raises(ConfigError, match="no class names"):
         class_names(tmp_path / "empty.txt")
+
+
+def test_inferred_classes_must_all_hold_a_sample() -> None:
+    def place(i: int) -> tuple[str, str]:
+        return "labels.pkl", f"entry {i}"
+
+    check_inferred_classes([2, 0, 1, 1], place)  # every class 0..2 used
+    check_inferred_classes([], place)
+    with pytest.raises(
+        FormatError, match=r"labels\.pkl \(entry 1\): label 59 makes 60 classes, 57 of"
+    ) as info:
+        check_inferred_classes([0, 59, 1, 59], place)  # the first place of the largest label
+    assert "`num_classes` 60" in (info.value.hint or "")
+    with pytest.raises(FormatError) as info:
+        check_inferred_classes([0, 5], place, has_num_classes=False)
+    assert "num_classes" not in (info.value.hint or "")

@@ -7,9 +7,16 @@ sample's meta as a string.
 
 Labels are class names or 0-based integer class indices:
 - with a class-names file (one name per line), a label must be one of its names, or, when every label in the
-  CSV is an integer, an index into it;
-- without one, integer labels (every label an integer) give classes ``"0"`` .. ``"<max label>"``, and name
+  CSV is a number, an index into it;
+- without one, numeric labels (every label a number) give classes ``"0"`` .. ``"<max label>"``, and name
   labels give the sorted unique names (Python string order) as classes, so indices are reproducible.
+- A number is an index whatever its spelling: ``1``, ``1.0`` and ``1e0`` are one class (spreadsheets and
+  pandas write integers as floats); ``1.5`` is an error. Among name labels, two spellings of one number
+  (``1`` and ``1.0``) are an error too, since they would become two classes.
+
+Files are paths relative to the data folder and must stay inside it once ``..`` and symbolic links are
+resolved; an absolute path is refused as well [design choice: sample ids are the relative paths, and a CSV
+from elsewhere must not make `prepare` read arbitrary files]. All such rows are named in one error.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,6 +35,9 @@ from skelact.errors import FormatError
 REQUIRED_COLUMNS = ("file", "label")
 KNOWN_COLUMNS = ("file", "label", "split", "subject", "view", "width", "height")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")  # decimal text only: no nan, inf, 0x1
+MAX_LISTED_OUTSIDE = 5
+MAX_LABEL = 2**31  # checked before int(): "1e999999999" must not become a billion-digit integer
 _SPLIT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.+-]*$")  # the store's split-name rule, lower case
 
 
@@ -105,8 +116,9 @@ def read_clip_labels(
     if not records:
         raise FormatError("no clips listed (the CSV has a header but no rows)", path=csv_path)
     labels_text = [record["label"] for _, record in records]
-    integer_labels = all(_INTEGER.match(label) for label in labels_text)
-    names, label_of = _resolve_labels(csv_path, records, class_names, integer_labels)
+    numeric_labels = all(_NUMBER.match(label) for label in labels_text)
+    names, label_of = _resolve_labels(csv_path, records, class_names, numeric_labels)
+    _refuse_outside(csv_path, root, records)
     typed = {c: _typed_column([r[c] for _, r in records]) for c in ("subject", "view") if c in header}
 
     rows: list[ClipRow] = []
@@ -160,7 +172,7 @@ def read_clip_labels(
         source=csv_path,
         rows=rows,
         class_names=names,
-        label_mode="indices" if integer_labels else "names",
+        label_mode="indices" if numeric_labels else "names",
         columns=header,
     )
 
@@ -236,12 +248,12 @@ def _resolve_labels(
     path: Path,
     records: list[tuple[int, dict[str, str]]],
     class_names: Sequence[str] | None,
-    integer_labels: bool,
+    numeric_labels: bool,
 ) -> tuple[list[str], dict[str, int]]:
     """Class names and the map from each label text in the CSV to its 0-based index."""
     texts = list(dict.fromkeys(record["label"] for _, record in records))
-    if integer_labels:
-        values = {text: int(text) for text in texts}
+    if numeric_labels:
+        values = _label_indices(path, records)
         count = len(class_names) if class_names is not None else max(values.values()) + 1
         for line, record in records:
             value = values[record["label"]]
@@ -262,6 +274,7 @@ def _resolve_labels(
         names = list(class_names) if class_names is not None else [str(i) for i in range(count)]
         return names, values
     if class_names is None:
+        _refuse_numeric_aliases(path, records)
         names = sorted(texts)
         return names, {name: i for i, name in enumerate(names)}
     index = {name: i for i, name in enumerate(class_names)}
@@ -274,6 +287,68 @@ def _resolve_labels(
                 where=f"line {line}",
             )
     return list(class_names), index
+
+
+def _label_indices(path: Path, records: list[tuple[int, dict[str, str]]]) -> dict[str, int]:
+    """Each numeric label text -> its integer value; a fractional value is an error naming its line."""
+    values: dict[str, int] = {}
+    for line, record in records:
+        text = record["label"]
+        if text in values:
+            continue
+        number = Decimal(text)
+        if number != number.to_integral_value() or abs(number) >= MAX_LABEL:
+            what = "a whole number" if abs(number) < MAX_LABEL else f"below {MAX_LABEL}"
+            raise FormatError(
+                f"label {text!r} is not {what} (numeric labels are 0-based class indices)",
+                path=path,
+                where=f"line {line}",
+            )
+        values[text] = int(number)
+    return values
+
+
+def _refuse_numeric_aliases(path: Path, records: list[tuple[int, dict[str, str]]]) -> None:
+    """Name labels: ``1`` and ``1.0`` among them would silently become two classes."""
+    first: dict[Decimal, tuple[str, int]] = {}
+    for line, record in records:
+        text = record["label"]
+        if not _NUMBER.match(text):
+            continue
+        seen_text, seen_line = first.setdefault(Decimal(text).normalize(), (text, line))
+        if seen_text != text:
+            raise FormatError(
+                f"label {text!r} and label {seen_text!r} (line {seen_line}) are the same number but would "
+                "be two classes",
+                path=path,
+                where=f"line {line}",
+                hint="write each class one way",
+            )
+
+
+def _refuse_outside(path: Path, root: Path, records: list[tuple[int, dict[str, str]]]) -> None:
+    """Every listed file must resolve (``..`` and symbolic links followed) inside `root`."""
+    base = root.resolve()
+    outside: list[tuple[int, str, Path]] = []
+    for line, record in records:
+        file = record["file"]
+        target = (root / file).resolve()
+        if os.path.isabs(file) or not target.is_relative_to(base):
+            outside.append((line, file, target))
+    if not outside:
+        return
+    shown = ", ".join(
+        f"line {line} {file!r}" + ("" if str(target) == file else f" (-> {target})")
+        for line, file, target in outside[:MAX_LISTED_OUTSIDE]
+    )
+    more = f" and {len(outside) - MAX_LISTED_OUTSIDE} more" if len(outside) > MAX_LISTED_OUTSIDE else ""
+    count = f"{len(outside)} file{'s lie' if len(outside) > 1 else ' lies'}"
+    raise FormatError(
+        f"{count} outside the data folder {base}: {shown}{more}",
+        path=path,
+        where=f"line {outside[0][0]}",
+        hint="list paths relative to the data folder (--raw), without '..', absolute paths or outward links",
+    )
 
 
 def _typed_column(values: list[str]) -> list[Any]:

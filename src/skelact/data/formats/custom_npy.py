@@ -2,8 +2,8 @@
 
 T frames, V joints in the order of the chosen layout, C = 2 (x, y) or 3 (x, y, z) coordinates; M persons
 (a missing person or joint is all zeros). With ``score_channel=True`` the last channel is a keypoint
-confidence instead (C = 3 for 2D + score, 4 for 3D + score) and becomes the sample's score. Arrays are read
-with ``allow_pickle=False``: an object array is refused, never unpickled.
+confidence in [0, 1] instead (C = 3 for 2D + score, 4 for 3D + score) and becomes the sample's score.
+Arrays are read with ``allow_pickle=False``: an object array is refused, never unpickled.
 """
 
 from __future__ import annotations
@@ -83,6 +83,12 @@ def read_custom_npy(
         raise fail(f"NaN or Inf at person {p}, frame {f}, joint {j}, channel {k}; write missing joints as 0")
     keypoint = np.ascontiguousarray(data[..., :coords])
     score = np.ascontiguousarray(data[..., coords]) if score_channel else None
+    if score is not None and ((score < 0) | (score > 1)).any():  # a confidence; 5 or -3 means a wrong channel
+        p, f, j = np.argwhere((score < 0) | (score > 1))[0]
+        raise fail(
+            f"score {score[p, f, j]:g} at person {p}, frame {f}, joint {j} is outside [0, 1]; the last "
+            "channel must be a keypoint confidence (rescale percentages by 1/100)"
+        )
     sample_meta = dict(meta or {})
     sample_meta.setdefault("source", str(path))
     return SkeletonSample(

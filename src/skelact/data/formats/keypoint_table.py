@@ -1,8 +1,9 @@
 """Per-frame keypoint tables, one file per clip, as pose estimators export them (CSV or JSON).
 
 One row per detected keypoint: ``frame``, ``person`` (optional; all rows are person 0 without it), ``joint``
-(a 0-based index or a joint name of the layout), ``x``, ``y``, optional ``z`` and optional ``score``. Column
-names are case-insensitive; other columns are ignored. JSON files hold either a list of row objects
+(a 0-based index or a joint name of the layout), ``x``, ``y``, optional ``z`` and optional ``score`` (a
+confidence in [0, 1]; a value outside is an error naming the row). Column names are case-insensitive; other
+columns are ignored. JSON files hold either a list of row objects
 (``[{"frame": 0, "joint": "nose", "x": 1.0, "y": 2.0}, ...]``) or a column table
 (``{"columns": ["frame", "joint", "x", "y"], "rows": [[0, "nose", 1.0, 2.0], ...]}``).
 
@@ -91,7 +92,7 @@ def read_keypoint_table(
     score = None
     if "score" in columns:
         score = np.zeros(num_persons * num_frames * num_joints, dtype=np.float32)
-        score[flat] = _numbers(columns["score"], "score", fail)
+        score[flat] = _confidences(columns["score"], fail)
         score = score.reshape(num_persons, num_frames, num_joints)
     sample_meta = {"source": str(path), **(meta or {})}
     sample_meta["first_frame"] = int(frame.min())
@@ -242,6 +243,20 @@ def _numbers(values: np.ndarray, name: str, fail: Callable[..., FormatError]) ->
             int(infinite[0]),
         )
     return out
+
+
+def _confidences(values: np.ndarray, fail: Callable[..., FormatError]) -> np.ndarray:
+    """Scores must be confidences in [0, 1]: a 5 or -3 (a shifted column, percentages, logits) would
+    otherwise become a silently wrong input channel."""
+    score = _numbers(values, "score", fail)
+    outside = np.flatnonzero((score < 0.0) | (score > 1.0))
+    if outside.size:
+        raise fail(
+            f"score {score[outside[0]]:g} is outside [0, 1] ({outside.size} such rows); keypoint scores are "
+            "confidences: rescale percentages (/ 100) or pass the estimator's probabilities",
+            int(outside[0]),
+        )
+    return score
 
 
 def _first_non_number(values: np.ndarray) -> int | None:

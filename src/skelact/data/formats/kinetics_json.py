@@ -6,7 +6,8 @@ missing joint is (0, 0) with score 0. The index file maps clip id -> ``{has_skel
 
 Packing follows the ST-GCN/mmskeleton and MS-G3D readers: a buffer of up to `max_frames` (300) frames and
 `buffer_persons` (5) person slots filled in listed order at each record's frame index (persons beyond the
-fifth in a frame are ignored, records beyond the buffer are counted in ``meta["clipped_frames"]``); then
+fifth in a frame are ignored, frame records beyond the buffer are dropped and counted in
+``meta["clipped_frames"]``, and a clip whose people all lie beyond it is an error, not an empty clip); then
 coordinates are centred, joints with score 0 are zeroed, and **per frame** persons are sorted by summed
 score (stable, so ties keep listed order) and the top `max_persons` (2) kept.
 
@@ -15,8 +16,9 @@ Decisions [design choice]:
   ``frame_base="auto"`` a clip is read as 0-based if any record has index 0, else as 1-based; the stored
   clip starts at the base frame. ST-GCN itself indexes its buffer directly, which leaves buffer frame 0
   empty on 1-based clips; we do not reproduce that empty frame.
-- The stored length is the last recorded frame (capped at `max_frames`), so frames without people inside
-  the clip are kept as zeros; the person axis holds as many slots as the busiest frame needs (<= 2).
+- The stored length is the last recorded frame inside the buffer, so frames without people inside the clip
+  are kept as zeros while one stray far ``frame_index`` does not pad the clip to `max_frames`; the person
+  axis holds as many slots as the busiest frame needs (<= 2).
 - Coordinates: ``coords="unit"`` (default) maps [0, 1] to [-1, 1] (2x - 1), skelact's 2D convention
   (DESIGN.md); ``"stgcn"`` subtracts 0.5 as ST-GCN and MS-G3D do ([-0.5, 0.5]); ``"raw"`` keeps [0, 1].
   ``flip_y`` negates y afterwards (MS-G3D). Missing joints stay exactly zero in every mode.
@@ -171,15 +173,17 @@ def read_kinetics_clip(path: str | Path, options: KineticsOptions | None = None)
             path=path,
             where=f"data[{first}]",
         )
-    length = int(indices.max()) - base + 1 if indices.size else 0
-    num_frames = min(length, options.max_frames)
-    clipped = length - num_frames
+    in_buffer = indices - base < options.max_frames
+    num_frames = int(indices[in_buffer].max()) - base + 1 if in_buffer.any() else 0
+    clipped = int((~in_buffer).sum())
 
     pose = _numeric(poses, (2 * NUM_JOINTS,), "pose", where, path).reshape(-1, NUM_JOINTS, 2)
     score = _numeric(scores, (NUM_JOINTS,), "score", where, path)
     frame = np.asarray(frames, dtype=np.int64) - base
     slot = np.asarray(slots, dtype=np.int64)
-    inside = frame < num_frames
+    inside = frame < options.max_frames
+    if frame.size and not inside.any():  # people were detected, but only where the buffer cannot hold them
+        _refuse_people_past_buffer(data, indices, base, options.max_frames, path)
     frame, slot, pose, score = frame[inside], slot[inside], pose[inside], score[inside]
 
     buffer = np.zeros((options.buffer_persons, num_frames, NUM_JOINTS, 2), dtype=np.float64)
@@ -335,6 +339,22 @@ def _frame_base(indices: np.ndarray, setting: str) -> int:
     if str(setting) != "auto":
         return int(setting)
     return 0 if indices.size and (indices == 0).any() else 1
+
+
+def _refuse_people_past_buffer(
+    data: list, indices: np.ndarray, base: int, max_frames: int, path: Path
+) -> None:
+    """Every detected person lies past the buffer: say so, instead of calling the clip empty."""
+    with_people = np.flatnonzero(np.asarray([bool(rec["skeleton"]) for rec in data]))
+    first = int(with_people[np.argmin(indices[with_people])])
+    raise FormatError(
+        f"frame_index {int(indices[first])} (frame {int(indices[first]) - base + 1} of the clip) and every "
+        f"later record with people lie past the {max_frames}-frame buffer, so the clip would be empty; a "
+        "frame_index this large is most likely corrupt",
+        path=path,
+        where=f"data[{first}]",
+        hint="fix the frame indices, or raise `max_frames` if the clip really is that long",
+    )
 
 
 def _check_unique_frames(indices: np.ndarray, path: Path) -> None:

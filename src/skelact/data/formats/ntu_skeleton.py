@@ -328,6 +328,12 @@ def read_ntu_skeleton(path: str | os.PathLike[str]) -> NtuRecording:
         raise FormatError(f"not an ASCII text file (byte {err.start}: {err.reason})", path=path) from None
     lines = _Lines(path, text)
     num_frames = lines.count(0, "the number of frames")
+    if num_frames > lines.end - 1:  # checked before allocating: a corrupt count could ask for gigabytes
+        raise lines.fail(
+            0,
+            f"{num_frames} frames declared, but only {lines.end - 1} lines follow (each frame needs at least "
+            "its line of body count)",
+        )
     counts = np.zeros(num_frames, dtype=np.int64)
     rec_frame: list[int] = []
     rec_slot: list[int] = []

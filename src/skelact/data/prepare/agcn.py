@@ -27,7 +27,9 @@ from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.prepare.source_options import (
     LAYOUTS_2D,
     ClassCountOptions,
+    LabelPlace,
     LayoutOptions,
+    check_inferred_classes,
     class_names,
     layout_for_joints,
     layout_option,
@@ -137,11 +139,13 @@ class AgcnPreparer(JobRecipe[AgcnOptions]):
         layout = layout_for_joints(num_joints, options.layout)
         score = layout in LAYOUTS_2D and channels == 3
         largest = max((max(entry[3], default=0) for entry in opened.values()), default=0)
+        ntu = layout == "ntu25" and _ntu_labels(opened)
+        if options.class_names is None and options.num_classes is None and not ntu:
+            check_inferred_classes(
+                [label for entry in opened.values() for label in entry[3]], _label_place(opened)
+            )
         names = class_names(
-            options.class_names,
-            num_classes=options.num_classes,
-            min_classes=largest + 1,
-            ntu=layout == "ntu25" and _ntu_labels(opened),
+            options.class_names, num_classes=options.num_classes, min_classes=largest + 1, ntu=ntu
         )
         parts = {part: (*entry, _unique_ids(part, entry[2], opened)) for part, entry in opened.items()}
         context = AgcnContext(parts, score, len(names))  # type: ignore[arg-type]
@@ -172,6 +176,20 @@ class AgcnPreparer(JobRecipe[AgcnOptions]):
             parallel=False,
             describe=functools.partial(describe_agcn_item, context),
         )
+
+
+def _label_place(opened: dict[str, Any]) -> LabelPlace:
+    """Label number i of all parts (in `opened` order) -> (its label file, entry and name)."""
+
+    def place(i: int) -> tuple[Path, str]:
+        for data_path, _, names, labels in opened.values():
+            if i < len(labels):
+                label_path = data_path.with_name(data_path.name.replace("_data_joint.npy", "_label.pkl"))
+                return label_path, f"entry {i} ({names[i]})"
+            i -= len(labels)
+        raise IndexError(i)
+
+    return place
 
 
 def _ntu_labels(opened: dict[str, Any]) -> bool:

@@ -26,7 +26,7 @@ import numpy as np
 from skelact.data.formats.ctrgcn_npz import SECOND_ACTOR_BY_DATASET, CtrgcnNpz
 from skelact.data.prepare.job import PrepareJob, SampleTable
 from skelact.data.prepare.registry import JobRecipe, register_preparer
-from skelact.data.prepare.source_options import ClassNamesOptions, class_names
+from skelact.data.prepare.source_options import ClassNamesOptions, check_inferred_classes, class_names
 from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError
 from skelact.options import option
@@ -112,6 +112,13 @@ class CtrgcnNpzPreparer(JobRecipe[CtrgcnNpzOptions]):
             exact: int | None = found  # the one-hot width is the class count
         else:
             exact = DATASET_CLASSES[dataset] if dataset is not None else None
+        if exact is None and options.class_names is None and npz.class_names is None:
+            rows = npz.items()  # integer labels, count inferred: a stray label must not invent classes
+            check_inferred_classes(
+                np.concatenate([np.asarray(npz.labels[part]) for part in dict.fromkeys(p for p, _ in rows)]),
+                lambda i: (raw, f"y_{rows[i][0]} row {rows[i][1]}"),
+                has_num_classes=False,  # the recipe has no such option: the count comes from --dataset
+            )
         names = class_names(
             options.class_names,
             num_classes=exact,

@@ -8,7 +8,9 @@ has no splits.
 
 Layout: from ``--layout`` or the joint count (25 ntu25, 17 coco17, 18 openpose18, ...). Classes: from
 ``--class-names``, else numbered ``A001``... for NTU files (label i is action i+1) or ``class_000``...; their
-number is ``--num-classes`` or the largest label + 1.
+number is ``--num-classes`` or the largest label + 1, which then must leave no class without a sample (one
+stray label would otherwise invent hundreds of empty classes). A sample listed in both the training and the
+test split of one protocol (``xsub_train`` and ``xsub_val``) stops the run, naming the shared ids.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.prepare.source_options import (
     ClassCountOptions,
     LayoutOptions,
+    check_inferred_classes,
     class_names,
     layout_for_joints,
     layout_option,
@@ -43,6 +46,8 @@ from skelact.data.sample import SkeletonSample
 from skelact.errors import ConfigError, FormatError
 from skelact.options import option
 from skelact.skeleton import get_layout
+
+MAX_LISTED_IDS = 5  # sample ids named in an overlap error; the count is always complete
 
 
 class PysklContext:
@@ -76,8 +81,13 @@ def parse_pyskl_item(context: PysklContext, index: int) -> list[SkeletonSample]:
 
 
 def describe_pyskl_item(loaded: PysklFile, index: int) -> str:
+    return f"{loaded.path} {annotation_place(loaded, index)}"
+
+
+def annotation_place(loaded: PysklFile, index: int) -> str:
+    """``annotation 7 (S001C001P001R001A001)``: the index, and the sample id when there is one."""
     frame_dir = loaded.annotations[index].get("frame_dir", loaded.annotations[index].get("filename"))
-    return f"{loaded.path} annotation {index}" + (f" ({frame_dir})" if isinstance(frame_dir, str) else "")
+    return f"annotation {index}" + (f" ({frame_dir})" if isinstance(frame_dir, str) else "")
 
 
 class PysklSplits:
@@ -130,14 +140,21 @@ class PysklPreparer(JobRecipe[PysklOptions]):
             layout = layout_for_joints(_num_joints(loaded, kpfiles))
         num_joints = get_layout(layout).num_joints
         ntu = all(_is_ntu_labelled(ann) for ann in loaded.annotations)
+        labelled = _integer_labels(loaded)
+        if options.class_names is None and options.num_classes is None and not ntu:
+            check_inferred_classes(
+                [label for _, label in labelled],
+                lambda i: (loaded.path, annotation_place(loaded, labelled[i][0])),
+            )
         names = class_names(
             options.class_names,
             num_classes=options.num_classes,
-            min_classes=_largest_label(loaded) + 1,
+            min_classes=max(label for _, label in labelled) + 1,
             ntu=ntu,
         )
         box_thr = options.box_thr
         split_map = _split_map(loaded)
+        _refuse_train_test_overlap(loaded, split_map)
         context = PysklContext(loaded, num_joints, len(names), kpfiles, box_thr)
         provenance: dict[str, Any] = {
             "recipe": "pyskl",
@@ -209,15 +226,42 @@ def _num_joints(loaded: PysklFile, kpfiles: KpfileReader) -> int:
     raise FormatError("no annotation holds a keypoint array to infer the joint count from", path=loaded.path)
 
 
-def _largest_label(loaded: PysklFile) -> int:
+def _integer_labels(loaded: PysklFile) -> list[tuple[int, int]]:
+    """(annotation index, label) of every integer label; the others are reported when parsed."""
     labels = [
-        int(a["label"])
-        for a in loaded.annotations
-        if isinstance(a.get("label"), (int, np.integer)) and not isinstance(a.get("label"), bool)
+        (i, int(a["label"]))
+        for i, a in enumerate(loaded.annotations)
+        if isinstance(a.get("label"), (int, np.integer)) and not isinstance(a.get("label"), (bool, np.bool_))
     ]
     if not labels:
         raise FormatError("no annotation has an integer 'label'", path=loaded.path)
-    return max(labels)
+    return labels
+
+
+def _refuse_train_test_overlap(loaded: PysklFile, split_map: Mapping[str, str]) -> None:
+    """A sample listed in both the training and the test split of one protocol would be tested on after
+    being trained on; PYSKL loads such a file without a word, so the lists are compared here."""
+    if loaded.split is None:
+        return
+    by_store = {store: name for name, store in split_map.items()}
+    for store, name in by_store.items():
+        if store != "train" and not store.endswith("_train"):
+            continue
+        test_name = by_store.get(store[: -len("train")] + "test")
+        if test_name is None:
+            continue
+        test_ids = set(loaded.split[test_name])
+        shared = list(dict.fromkeys(m for m in loaded.split[name] if m in test_ids))
+        if shared:
+            shown = ", ".join(repr(m) for m in shared[:MAX_LISTED_IDS])
+            more = f" and {len(shared) - MAX_LISTED_IDS} more" if len(shared) > MAX_LISTED_IDS else ""
+            raise FormatError(
+                f"splits {name!r} and {test_name!r} (its test set) share {len(shared)} sample ids: "
+                f"{shown}{more}",
+                path=loaded.path,
+                where="key 'split'",
+                hint="a sample may be in the training or the test split of a protocol, not both",
+            )
 
 
 def _split_map(loaded: PysklFile) -> dict[str, str]:

@@ -2,10 +2,10 @@
 
 ``--raw`` is the ``HandGestureDataset_SHREC2017`` folder (with ``train_gestures.txt``, ``test_gestures.txt``
 and the ``gesture_*`` tree). Each list line is one sample; ``train`` and ``test`` are the two lists (1,960 and
-840 sequences in the release). ``--labels 14`` (default) takes the lists' ``label_14``, ``--labels 28`` their
-``label_28`` (gesture x finger count). One person, 3D world coordinates (metres) stored as given, layout
-``shrec22``. The runner carves ``val`` out of ``train`` by subject and keeps the official list as
-``train_full``.
+840 sequences in the release); a list without any line is an error naming it. ``--labels 14`` (default)
+takes the lists' ``label_14``, ``--labels 28`` their ``label_28`` (gesture x finger count). One person, 3D
+world coordinates (metres) stored as given, layout ``shrec22``. The runner carves ``val`` out of ``train``
+by subject and keeps the official list as ``train_full``.
 
 No normalisation is done here: PSUMNet's SHREC pipeline (DSTA-Net preprocessing: origin at the wrist,
 scaled by the wrist -> middle-base bone) has no matching ``normalize`` option; ``normalize: center`` in
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from skelact.data.formats.shrec17 import (
+    LIST_COLUMNS,
     LIST_FILES,
     NUM_CLASSES,
     SKELETON_FILE,
@@ -68,7 +69,12 @@ def read_split_lists(raw: Path) -> list[tuple[str, Shrec17Entry]]:
         path = raw / name
         if not path.is_file():
             raise ConfigError(f"missing {path}", hint=RAW_HINT)
-        for entry in read_shrec17_list(path):
+        entries = read_shrec17_list(path)
+        if not entries:  # an empty official split would silently train or test on nothing
+            raise FormatError(
+                f"names no sequence (expected one line per sequence: {' '.join(LIST_COLUMNS)})", path=path
+            )
+        for entry in entries:
             if entry.name in seen:
                 first = seen[entry.name]
                 raise FormatError(
@@ -78,8 +84,6 @@ def read_split_lists(raw: Path) -> list[tuple[str, Shrec17Entry]]:
                 )
             seen[entry.name] = entry
             items.append((split, entry))
-    if not items:
-        raise ConfigError(f"the list files in {raw} name no sequence", hint=RAW_HINT)
     return items
 
 

@@ -7,12 +7,14 @@ name classes by number.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skelact.errors import ConfigError
+import numpy as np
+
+from skelact.errors import ConfigError, FormatError
 from skelact.options import Options, option
 from skelact.skeleton import get_layout, list_layouts
 
@@ -97,6 +99,35 @@ def class_names(
     if min_classes is not None and len(names) < min_classes:
         raise ConfigError(f"{len(names)} classes, but the data has labels up to {min_classes - 1}")
     return names
+
+
+#: Where label number i sits: (file, place in it), for the message about a stray label.
+LabelPlace = Callable[[int], tuple[str | Path, str]]
+
+
+def check_inferred_classes(
+    labels: Sequence[int] | np.ndarray, place: LabelPlace, *, has_num_classes: bool = True
+) -> None:
+    """When the class count is inferred as the largest label + 1, every class below must hold a sample.
+
+    One stray label (999 in a 60-class file) would otherwise create hundreds of empty classes and a model
+    with as many outputs; a user whose classes really have no sample says so with `num_classes` or
+    `class_names`, and the recipes skip this check then (and for NTU files, whose class list is known).
+    """
+    values = np.asarray(labels, dtype=np.int64)
+    if values.size == 0 or values.max() < 0:
+        return  # negative labels are reported, with their place, when the samples are parsed
+    count = int(values.max()) + 1
+    empty = count - np.unique(values[values >= 0]).size
+    if empty:
+        path, where = place(int(np.argmax(values)))
+        raise FormatError(
+            f"label {count - 1} makes {count} classes, {empty} of which have no sample",
+            path=path,
+            where=where,
+            hint=f"fix the label, or pass {f'`num_classes` {count} or ' if has_num_classes else ''}"
+            "`class_names` FILE if those classes really have no sample here",
+        )
 
 
 def layout_option(default_help: str) -> Any:
