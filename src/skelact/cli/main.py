@@ -8,6 +8,7 @@
     skelact video IN.mp4 --ckpt CKPT [--window 64 --stride 16 --out OUT.mp4 --json T.json --save-keypoints K]
     skelact render INPUT --out FILE.gif|mp4 [--sample ID --ckpt CKPT]
     skelact export --ckpt CKPT --format onnx|torchscript --out FILE [--clip-len 64 --persons 2]
+    skelact knn --ckpt CKPT --store STORE [--gallery-split train --query-split test --k 1 --out DIR]
 
 Every error the user can fix is printed as one line with a hint and a non-zero exit; `--debug` anywhere on the
 command line shows the traceback instead.
@@ -74,6 +75,7 @@ def _dispatch(args: list[str]) -> int:
         "video": _lazy("skelact.cli.video", "run_video"),
         "render": _lazy("skelact.cli.render", "run_render"),
         "export": _lazy("skelact.cli.export", "run_export"),
+        "knn": _lazy("skelact.cli.knn", "run_knn"),
     }
     if command not in commands:
         known = ", ".join([*LIGHTNING_COMMANDS, *commands])

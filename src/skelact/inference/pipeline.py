@@ -50,6 +50,10 @@ class InputModel(nn.Module):
     def forward(self, keypoint: torch.Tensor) -> torch.Tensor:
         return self.classify(self.embed(keypoint))
 
+    def pooled_features(self, keypoint: torch.Tensor) -> torch.Tensor:
+        """(N, num_features): the backbone's pooled embedding before its head (k-NN, probes, SSL)."""
+        return self.backbone.forward_features(self.embed(keypoint))
+
     def clip_scores(self, clips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(N, K clips, M, T, V, C) → clip-averaged logits and softmax probabilities, each (N, classes)."""
         n, k = clips.shape[:2]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +188,34 @@ class Predictor:
     def predict_store(
         self, store: SkeletonStore, split: str | None = None, top_k: int = 5, batch_size: int = 32
     ) -> list[Prediction]:
-        # Another layout is mapped on read when a joint mapping exists (else one clear LayoutError).
+        """Top-k classes of every sample of `split` (all samples when None)."""
+        results: list[Prediction] = []
+        for clips, ids, labels in self.store_batches(store, split, batch_size):
+            results += self._top_k(clips, ids, labels, top_k)
+        return results
+
+    @torch.no_grad()
+    def embed_store(
+        self, store: SkeletonStore, split: str | None = None, batch_size: int = 32
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, F) pooled backbone features (the mean over test clips) and (N,) labels of a split's samples:
+        the embeddings of k-NN retrieval and of probes on frozen features."""
+        features, labels = [], []
+        for clips, _, batch_labels in self.store_batches(store, split, batch_size):
+            n, k = clips.shape[:2]
+            pooled = self.net.pooled_features(clips.flatten(0, 1))
+            features.append(pooled.float().view(n, k, -1).mean(1))
+            labels.append(torch.as_tensor(batch_labels, dtype=torch.long))
+        if not features:
+            raise FormatError(f"split {split!r} holds no samples", path=store.path)
+        return torch.cat(features), torch.cat(labels)
+
+    def store_batches(
+        self, store: SkeletonStore, split: str | None = None, batch_size: int = 32
+    ) -> Iterator[tuple[torch.Tensor, list[str], list[int]]]:
+        """Test-time clips (B, K, M, T, V, C'), ids and labels of a split, batch by batch, exactly as in
+        training's test step. Another layout is mapped on read when a joint mapping exists (else one clear
+        LayoutError)."""
         mapping = None
         if store.layout.name != self.layout.name or store.layout.num_joints != self.layout.num_joints:
             mapping = get_mapping(store.layout, self.layout)
@@ -203,7 +231,6 @@ class Predictor:
                 path=store.path,
             )
         indices = store.split(split) if split else np.arange(len(store))
-        results: list[Prediction] = []
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
             clips = np.stack(
@@ -220,13 +247,11 @@ class Predictor:
                     for i in chunk
                 ]
             )
-            results += self._top_k(
+            yield (
                 torch.from_numpy(clips),
                 [store.sample_ids[i] for i in chunk],
                 [int(store.labels[i]) for i in chunk],
-                top_k,
             )
-        return results
 
     def _top_k(self, clips: torch.Tensor, ids: Any, labels: Any, top_k: int) -> list[Prediction]:
         _, probs = self.net.clip_scores(clips)
