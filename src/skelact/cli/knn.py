@@ -1,4 +1,4 @@
-"""`skelact knn --ckpt C --store S`: k-NN top-1 of a checkpoint's encoder features (the SSL retrieval protocol).
+"""`skelact knn --ckpt C --store S`: k-NN top-1 of a checkpoint's encoder features (SSL retrieval protocol).
 
 The gallery is the labelled training split, the queries the test split, both read as the checkpoint's test
 clips (for SSL recipes the 95 % centre crop), embedded by the backbone's pooled features and compared by

@@ -5,8 +5,8 @@ as in training. Imports neither Lightning nor plotting: deployments install the 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
