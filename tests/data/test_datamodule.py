@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.data.samplers import EpochSampler
-from skelact.errors import SkelactError
+from skelact.errors import ConfigError, SkelactError
 
 
 def test_facts_for_the_model(synthetic_store_3d: Path, synthetic_store_2d: Path) -> None:
@@ -52,3 +53,18 @@ def test_epoch_sampler_repeat_covers_every_sample() -> None:
     assert len(items) == len(sampler) == 10
     assert sorted(p for p, _ in items) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert len(set(items)) == 10  # the two copies of a sample get different augmentation seeds
+
+
+def test_train_fraction_draws_a_seeded_subset_of_the_training_split(synthetic_store_3d: Path) -> None:
+    full = SkeletonDataModule(str(synthetic_store_3d))
+    all_train = full.train_indices
+    tenth = SkeletonDataModule(str(synthetic_store_3d), train_fraction=0.1, fraction_seed=3)
+    again = SkeletonDataModule(str(synthetic_store_3d), train_fraction=0.1, fraction_seed=3)
+    other = SkeletonDataModule(str(synthetic_store_3d), train_fraction=0.1, fraction_seed=4)
+    subset = tenth.train_indices
+    assert len(subset) == round(0.1 * len(all_train)) and set(subset) <= set(all_train)
+    assert np.array_equal(subset, again.train_indices) and not np.array_equal(subset, other.train_indices)
+    assert sum(tenth.train_class_counts) == len(subset)
+    assert sorted(tenth.train_dataloader().dataset.indices.tolist()) == sorted(subset.tolist())
+    with pytest.raises(ConfigError, match="train_fraction"):
+        SkeletonDataModule(str(synthetic_store_3d), train_fraction=0.0)

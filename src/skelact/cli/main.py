@@ -9,6 +9,7 @@
     skelact render INPUT --out FILE.gif|mp4 [--sample ID --ckpt CKPT]
     skelact export --ckpt CKPT --format onnx|torchscript --out FILE [--clip-len 64 --persons 2]
     skelact knn --ckpt CKPT --store STORE [--gallery-split train --query-split test --k 1 --out DIR]
+    skelact semi --out DIR [--fractions 1,5,10,20 --repeats 5 --seed 0] FIT_ARGUMENTS...
 
 Every error the user can fix is printed as one line with a hint and a non-zero exit; `--debug` anywhere on the
 command line shows the traceback instead.
@@ -76,6 +77,7 @@ def _dispatch(args: list[str]) -> int:
         "render": _lazy("skelact.cli.render", "run_render"),
         "export": _lazy("skelact.cli.export", "run_export"),
         "knn": _lazy("skelact.cli.knn", "run_knn"),
+        "semi": _lazy("skelact.cli.semi", "run_semi"),
     }
     if command not in commands:
         known = ", ".join([*LIGHTNING_COMMANDS, *commands])

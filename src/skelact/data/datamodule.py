@@ -96,6 +96,8 @@ class SkeletonDataModule(L.LightningDataModule):
             `skelact.data.samplers`, from the training split's real class counts).
         rebalance: options of the rebalanced sampler: tail_fraction (1/3), target ("max"), tail_by ("index").
         seed: seeds shuffling and every random clip choice.
+        train_fraction, fraction_seed: train on a random fraction of the training split, drawn with
+            `fraction_seed` (the semi-supervised protocol, `skelact semi`); 1.0 trains on all of it.
     """
 
     def __init__(
@@ -118,6 +120,8 @@ class SkeletonDataModule(L.LightningDataModule):
         sampler: Literal["epoch", "rebalanced"] = "epoch",
         rebalance: dict[str, Any] | None = None,
         seed: int = 0,
+        train_fraction: float = 1.0,
+        fraction_seed: int = 0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -145,6 +149,9 @@ class SkeletonDataModule(L.LightningDataModule):
         if sampler not in ("epoch", "rebalanced"):
             raise ConfigError(f"unknown sampler {sampler!r}", hint="use 'epoch' or 'rebalanced'")
         self.sampler, self.rebalance = sampler, dict(rebalance or {})
+        if not 0.0 < train_fraction <= 1.0:
+            raise ConfigError(f"data.train_fraction must be in (0, 1], got {train_fraction}")
+        self.train_fraction, self.fraction_seed = train_fraction, fraction_seed
         self._samplers: list[EpochSampler] = []
 
     # Values linked into the model's arguments by the CLI.
@@ -173,9 +180,20 @@ class SkeletonDataModule(L.LightningDataModule):
         return self.spec.max_persons
 
     @property
+    def train_indices(self) -> np.ndarray:
+        """Store indices trained on: the training split, or a random `train_fraction` of it (the
+        semi-supervised protocol; not class-balanced, as CMD draws it), fixed by `fraction_seed`."""
+        indices = self.store.split(self.train_split)
+        if self.train_fraction >= 1.0:
+            return indices
+        count = max(1, round(self.train_fraction * len(indices)))
+        chosen = np.random.default_rng(self.fraction_seed).choice(len(indices), count, replace=False)
+        return indices[np.sort(chosen)]
+
+    @property
     def train_class_counts(self) -> list[int]:
-        """Samples per class in the training split (long-tail losses, mixup and reports use them)."""
-        labels = self.store.labels[self.store.split(self.train_split)]
+        """Samples per class trained on (long-tail losses, mixup and reports use them)."""
+        labels = self.store.labels[self.train_indices]
         return np.bincount(labels, minlength=self.num_classes).tolist()
 
     def pipeline_facts(self) -> dict[str, Any]:
@@ -188,9 +206,8 @@ class SkeletonDataModule(L.LightningDataModule):
         }
 
     def _loader(self, split: str, *, train: bool) -> DataLoader:
-        dataset = ClipDataset(
-            self.store, self.store.split(split), self.spec, test_mode=not train, seed=self.seed
-        )
+        indices = self.train_indices if train else self.store.split(split)
+        dataset = ClipDataset(self.store, indices, self.spec, test_mode=not train, seed=self.seed)
         sampler = self._sampler(dataset, train=train)
         return DataLoader(
             dataset,
