@@ -74,7 +74,7 @@ def check_file(store: Path, entry: Mapping[str, Any], *, force: bool = False) ->
             f"{entry['name']} does not match the SHA-256 in manifest.json (expected "
             f"{entry['sha256'][:16]}..., found {found[:16]}...): the store was modified or damaged",
             path=store,
-            hint="prepare the store again with `skelact prepare` (or restore it from a backup)",
+            hint="prepare the store again with `skelact prepare`, or restore it from a backup",
         )
     after = path.stat()
     unchanged = _identity(after) == _identity(before)
