@@ -215,3 +215,16 @@ def test_recover_puts_back_the_old_version_of_a_dead_writer(tmp_path: Path) -> N
     assert recover_directory(target) and (target / "v").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
     assert not recover_directory(target)  # nothing to do when the target exists
+
+
+def test_replacing_a_link_to_a_folder_leaves_no_stray_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    target = tmp_path / "store"
+    target.symlink_to(real)
+    work = WorkDir(target)
+    (work.path / "v").write_text("new")
+    replace_directory(work, target)
+    work.release()
+    assert not target.is_symlink() and (target / "v").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "store"]

@@ -174,6 +174,8 @@ class WorkDir:
 
     def release(self) -> None:
         """Delete the folder (whatever it holds now) and the lock file, then unlock."""
+        if self.path.is_symlink():  # a target that was a link to a store was swapped out as the link
+            self.path.unlink()
         shutil.rmtree(self.path, ignore_errors=True)
         self._drop_lock()
 

@@ -63,9 +63,12 @@ def check_file(store: Path, entry: Mapping[str, Any], *, force: bool = False) ->
         return FileCheck(entry["name"], before.st_size, hashed=False)
     start = time.perf_counter()
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+    except OSError as err:
+        raise FormatError(f"cannot read {entry['name']}: {err.strerror}", path=store) from None
     seconds = time.perf_counter() - start
     found = digest.hexdigest()
     if found != entry["sha256"]:
