@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -742,9 +743,16 @@ def _to_float32(rows: np.ndarray) -> np.ndarray:
     `rows` must be a private, writable array."""
     if rows.dtype == np.float32:
         return rows
-    import torch  # imported here: float32 stores and `skelact info` do without its 2 s import
+    return _torch().from_numpy(rows).float().numpy()
 
-    return torch.from_numpy(rows).float().numpy()
+
+@functools.cache
+def _torch() -> Any:
+    """torch, imported on first use: float32 stores and `skelact info` do without its 2 s import (and a
+    cached module beats an import statement per read)."""
+    import torch
+
+    return torch
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
