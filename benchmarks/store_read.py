@@ -4,6 +4,7 @@ Builds a temporary store (2,000 samples, 2 persons x 100-300 frames x 25 joints 
 draws a sorted random frame selection (one frame per equal segment, PYSKL's UniformSample), calls
 `store.read(i, frames)` and makes the result contiguous. Single process, median of 5 runs, one JSON line.
 The page cache is warm after the first run, as it is for a store that fits in memory during training.
+``--dtype float16`` times a float16 store (read back as float32 through torch's F16C cast).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--clip-len", type=int, default=64)
     parser.add_argument("--persons", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--dtype", default="float32", choices=("float32", "float16"))
     args = parser.parse_args()
     joints = 25
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,6 +58,7 @@ def main() -> None:
             synthetic_samples(args.samples, args.persons, joints, seed=0),
             layout="ntu25",
             class_names=[f"class{c}" for c in range(10)],
+            dtype=args.dtype,
         )
         store = SkeletonStore(path)
         rng = np.random.default_rng(0)
@@ -64,6 +67,7 @@ def main() -> None:
         json.dumps(
             {
                 "samples_per_s": round(float(np.median(rates))),
+                "dtype": args.dtype,
                 "clip_len": args.clip_len,
                 "persons": args.persons,
                 "joints": joints,

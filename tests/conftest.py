@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,15 @@ TINY_TRAINING = [
     "--trainer.enable_progress_bar", "false",
     "--trainer.precision", "32-true",  # exact numerics; test_speed.py checks "auto"
 ]  # fmt: skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_skelact_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Store verification records (skelact.data.store_verify) go to a session folder, not ~/.cache."""
+    path = tmp_path_factory.mktemp("skelact_cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SKELACT_CACHE_DIR", str(path))
+        yield path
 
 
 @pytest.fixture

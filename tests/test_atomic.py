@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from skelact.atomic import PendingFile, atomic_path, atomic_write
+from skelact import atomic
+from skelact.atomic import (
+    PendingFile,
+    WorkDir,
+    atomic_path,
+    atomic_write,
+    clean_work_dirs,
+    recover_directory,
+    replace_directory,
+)
 from skelact.evaluation.report import write_report
 from skelact.evaluation.scores import ScoreFile
 from skelact.skeleton import get_layout
@@ -138,3 +149,82 @@ def test_report_files_are_readable_by_all(tmp_path: Path, umask_022: None) -> No
 def test_layout_file_is_readable_by_all(tmp_path: Path, umask_022: None, suffix: str) -> None:
     path = write_layout_file(get_layout("ntu25"), tmp_path / f"layout{suffix}")
     assert _mode(path) == 0o644
+
+
+# --------------------------------------------------------------------- folders: WorkDir and replacement
+
+
+def _dead_work_dir(target: Path, kind: str = "partial") -> Path:
+    """A work folder whose writer was killed (SIGKILL: no cleanup ran, the kernel dropped its lock)."""
+    script = (
+        "import os, signal, sys; from skelact.atomic import WorkDir; "
+        "work = WorkDir(sys.argv[1], sys.argv[2]); (work.path / 'data').write_bytes(b'x'); "
+        "print(work.path, flush=True); os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(target), kind], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == -9, done.stderr
+    return Path(done.stdout.strip())
+
+
+def test_work_dir_has_a_normal_folder_mode_and_a_lock(tmp_path: Path, umask_022: None) -> None:
+    work = WorkDir(tmp_path / "store")
+    assert work.path.name.startswith(".store.partial-") and _mode(work.path) == 0o755
+    assert work.lock_path.name == work.path.name + ".lock"
+    assert json.loads(work.lock_path.read_text())["target"] == "store"
+    work.release()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_replace_directory_swaps_in_the_new_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
+) -> None:
+    if not exchange:
+        monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
+    target = tmp_path / "store"
+    target.mkdir()
+    (target / "v").write_text("old")
+    work = WorkDir(target)
+    (work.path / "v").write_text("new")
+    replace_directory(work, target)
+    work.release()
+    assert (target / "v").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+
+
+def test_clean_removes_dead_writers_folders_only(tmp_path: Path) -> None:
+    target = tmp_path / "store"
+    target.mkdir()
+    dead, live = _dead_work_dir(target), WorkDir(target)
+    other = _dead_work_dir(tmp_path / "other")  # another target's leftovers are not this call's business
+    assert dead.is_dir() and dead.with_name(dead.name + ".lock").is_file()
+    assert clean_work_dirs(target) == [dead]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["store", live.path.name, live.lock_path.name, other.name, other.name + ".lock"])
+    live.release()
+
+
+def test_recover_puts_back_the_old_version_of_a_dead_writer(tmp_path: Path) -> None:
+    target = tmp_path / "store"
+    old = _dead_work_dir(target, "old")
+    (old / "store").mkdir()
+    (old / "store" / "v").write_text("old")
+    assert recover_directory(target) and (target / "v").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    assert not recover_directory(target)  # nothing to do when the target exists
+
+
+def test_replacing_a_link_to_a_folder_leaves_no_stray_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    target = tmp_path / "store"
+    target.symlink_to(real)
+    work = WorkDir(target)
+    (work.path / "v").write_text("new")
+    replace_directory(work, target)
+    work.release()
+    assert not target.is_symlink() and (target / "v").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "store"]

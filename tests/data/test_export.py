@@ -46,13 +46,32 @@ def test_pyskl_round_trip_3d(synthetic_store_3d: Path, tmp_path: Path) -> None:
     path = export_pyskl(store, tmp_path / "syn.pkl")
     loaded = load_pyskl_pickle(path)
     assert set(loaded.split or {}) == {"train", "val"}  # train_full -> train, test -> PYSKL's val
-    assert loaded.annotations[0]["keypoint"].dtype == np.float16
+    assert loaded.annotations[0]["keypoint"].dtype == np.float32  # the store's dtype: exact
     back = reprepare("pyskl", path, tmp_path / "back", num_classes=store.num_classes)
     assert back.sample_ids == store.sample_ids and back.class_names[0] == "class_000"
     assert_same_samples(store, back)
     assert back.split("train").tolist() == store.split("train_full").tolist()
     assert back.split("test").tolist() == store.split("test").tolist()
     assert [back.meta(i)["subject"] for i in range(5)] == [store.meta(i)["subject"] for i in range(5)]
+
+
+def test_pyskl_export_of_a_float16_store_is_float16_and_exact(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    samples = [
+        SkeletonSample(rng.normal(size=(1, 4, 20, 3)).astype(np.float32), i % 2, sample_id=f"a{i:02d}_v01")
+        for i in range(4)
+    ]
+    store_path = write_store(
+        tmp_path / "half", samples, layout="kinect20", class_names=["x", "y"], splits={"train": [0, 1, 2, 3]},
+        dtype="float16",
+    )  # fmt: skip
+    store = SkeletonStore(store_path)
+    path = export_pyskl(store, tmp_path / "half.pkl")
+    assert load_pyskl_pickle(path).annotations[0]["keypoint"].dtype == np.float16
+    back = reprepare("pyskl", path, tmp_path / "back", class_names=None, num_classes=2)
+    assert_same_samples(store, back)
+    rounded = export_pyskl(SkeletonStore(back.path), tmp_path / "rounded.pkl", dtype="float16")
+    assert load_pyskl_pickle(rounded).annotations[0]["keypoint"].dtype == np.float16
 
 
 def test_pyskl_round_trip_2d_with_scores(synthetic_store_2d: Path, tmp_path: Path) -> None:

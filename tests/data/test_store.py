@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 from collections.abc import Iterator
@@ -65,12 +66,48 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
     for i, (kp, sc) in enumerate(originals):
         sample = store[i]
         assert sample.keypoint.dtype == np.float32 and sample.keypoint.shape == kp.shape
-        np.testing.assert_allclose(sample.keypoint, kp, rtol=1e-3, atol=1e-3)  # float16 precision
-        np.testing.assert_allclose(sample.score, sc, rtol=1e-3, atol=1e-3)
+        np.testing.assert_array_equal(sample.keypoint, kp)  # float32 storage: exact
+        np.testing.assert_array_equal(sample.score, sc)
         assert sample.label == i % 3 and sample.sample_id == f"s{i:02d}"
     assert [s.sample_id for s in store] == store.sample_ids
-    assert (tmp_path / "st" / "score.f16").stat().st_size == 117 * 25 * 2  # float16 rows of V
+    assert store.dtype == "float32"
+    assert (tmp_path / "st" / "score.f32").stat().st_size == 117 * 25 * 4  # float32 rows of V
+    assert (tmp_path / "st" / "frames.f32").stat().st_size == 117 * 25 * 3 * 4
+
+
+def test_float16_storage_is_an_explicit_option(tmp_path: Path) -> None:
+    samples = make_samples(score=True)
+    originals = [(s.keypoint.copy(), s.score.copy()) for s in samples]
+    store = SkeletonStore(write(tmp_path / "st", samples, dtype="float16"))
+    assert store.dtype == "float16"
+    assert json.loads((tmp_path / "st" / "manifest.json").read_text())["dtype"] == "float16"
+    assert sorted(p.name for p in (tmp_path / "st").glob("*.f*")) == ["frames.f16", "score.f16"]
     assert (tmp_path / "st" / "frames.f16").stat().st_size == 117 * 25 * 3 * 2
+    for i, (kp, sc) in enumerate(originals):
+        sample = store[i]
+        assert sample.keypoint.dtype == np.float32
+        np.testing.assert_array_equal(sample.keypoint, kp.astype(np.float16).astype(np.float32))
+        np.testing.assert_array_equal(sample.score, sc.astype(np.float16).astype(np.float32))
+    with pytest.raises(ConfigError, match="`dtype` must be one of float32, float16, got 'float64'"):
+        write(tmp_path / "other", samples, dtype="float64")
+
+
+def test_version_1_store_still_reads(tmp_path: Path) -> None:
+    """A store written before the dtype existed: float16 files, version 1, no ``dtype`` in the manifest,
+    and the fingerprint computed without it (checkpoints recorded that value)."""
+    samples = make_samples(score=True)
+    expected = [s.keypoint.astype(np.float16).astype(np.float32) for s in samples]
+    path = write(tmp_path / "old", samples, dtype="float16")
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["version"] = 1
+    del manifest["dtype"]
+    keys = ("layout", "class_names", "num_samples", "num_joints", "num_channels", "has_score", "files")
+    old_fingerprint = hashlib.sha256(json.dumps({k: manifest[k] for k in keys}, sort_keys=True).encode())
+    manifest["fingerprint"] = old_fingerprint.hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    store = SkeletonStore(path)
+    assert store.dtype == "float16" and store.fingerprint == old_fingerprint.hexdigest()
+    np.testing.assert_array_equal(store.read(3)[0], expected[3])
 
 
 def test_store_without_score_and_2d(tmp_path: Path) -> None:
@@ -78,7 +115,7 @@ def test_store_without_score_and_2d(tmp_path: Path) -> None:
     kp, sc = store.read(1)
     assert kp.shape == (2, 8, 25, 2) and sc is None
     assert not store.has_score and store.splits == {}
-    assert not (tmp_path / "st" / "score.f16").exists()
+    assert not (tmp_path / "st" / "score.f32").exists()
 
 
 def test_read_with_frames_and_max_persons(store_dir: Path) -> None:
@@ -175,11 +212,11 @@ def test_index_tampering_detected(store_dir: Path) -> None:
 
 
 def test_truncated_frames_detected(store_dir: Path) -> None:
-    frames = store_dir / "frames.f16"
+    frames = store_dir / "frames.f32"
     size = frames.stat().st_size
     with open(frames, "r+b") as fh:
         fh.truncate(size - 150)
-    with pytest.raises(FormatError, match=rf"frames.f16 has {size - 150} bytes, index expects {size}") as err:
+    with pytest.raises(FormatError, match=rf"frames.f32 has {size - 150} bytes, index expects {size}") as err:
         SkeletonStore(store_dir)
     assert str(store_dir) in str(err.value)
 
@@ -188,7 +225,7 @@ def test_unknown_version_and_missing_manifest(tmp_path: Path, store_dir: Path) -
     manifest = json.loads((store_dir / "manifest.json").read_text())
     manifest["version"] = 99
     (store_dir / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(FormatError, match="version 99 is not supported"):
+    with pytest.raises(FormatError, match=r"version 99 is not supported \(.* reads versions 1, 2\)"):
         SkeletonStore(store_dir)
     with pytest.raises(FormatError, match="not a skelact store"):
         SkeletonStore(tmp_path / "nowhere")
@@ -202,14 +239,38 @@ def test_manifest_edit_detected(store_dir: Path) -> None:
         SkeletonStore(store_dir)
 
 
+def test_manifest_names_only_the_stores_own_files(tmp_path: Path, store_dir: Path) -> None:
+    """Even with a recomputed fingerprint, a manifest cannot point the reader at another file."""
+    (tmp_path / "elsewhere.f32").write_bytes((store_dir / "frames.f32").read_bytes())
+    manifest = json.loads((store_dir / "manifest.json").read_text())
+    manifest["files"]["frames"]["name"] = "../elsewhere.f32"
+    keys = (
+        "layout",
+        "class_names",
+        "num_samples",
+        "num_joints",
+        "num_channels",
+        "has_score",
+        "files",
+        "dtype",
+    )
+    manifest["fingerprint"] = hashlib.sha256(
+        json.dumps({k: manifest[k] for k in keys}, sort_keys=True).encode()
+    ).hexdigest()
+    (store_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FormatError, match=r"manifest\.json does not list 'frames' as frames\.f32"):
+        SkeletonStore(store_dir)
+
+
 def test_verify_rehashes_frames(store_dir: Path) -> None:
-    SkeletonStore(store_dir).verify()
-    frames = store_dir / "frames.f16"
+    store = SkeletonStore(store_dir)
+    assert [check.name for check in store.verify()] == ["frames.f32", "score.f32"]
+    frames = store_dir / "frames.f32"
     data = bytearray(frames.read_bytes())
     data[10] ^= 0x01
-    frames.write_bytes(bytes(data))  # same size: only the full check notices
-    with pytest.raises(FormatError, match=r"frames\.f16 does not match its checksum"):
-        SkeletonStore(store_dir).verify()
+    frames.write_bytes(bytes(data))  # same size: only a full check notices
+    with pytest.raises(FormatError, match=r"frames\.f32 does not match the SHA-256 in manifest\.json"):
+        store.verify()
 
 
 def test_mixed_channels_rejected(tmp_path: Path) -> None:
@@ -235,7 +296,8 @@ def test_float16_overflow_rejected(tmp_path: Path) -> None:
     with pytest.raises(
         FormatError, match=r"sample 's01'.*70000.0 at \[0, 2, 3, 1\] exceeds the float16 range"
     ):
-        write(tmp_path / "st", samples, splits=None)
+        write(tmp_path / "st", samples, splits=None, dtype="float16")
+    assert SkeletonStore(write(tmp_path / "wide", samples, splits=None))[1].keypoint[0, 2, 3, 1] == 70000.0
 
 
 def test_mixed_score_presence_rejected(tmp_path: Path) -> None:

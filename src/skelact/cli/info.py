@@ -1,4 +1,9 @@
-"""`skelact info STORE`: counts per split and class, lengths, persons, layout and provenance of a store."""
+"""`skelact info STORE [--verify]`: counts per split and class, lengths, persons, layout, storage dtype,
+checksum state and provenance of a store.
+
+Opening a store already checks the frame files' SHA-256 the first time (remembered per file version);
+``--verify`` hashes them again whatever was remembered, for data copied around or suspected of bit rot.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,16 @@ def store_summary(store: Any) -> dict[str, Any]:
         },
         "coords": store.num_channels,
         "scores": store.has_score,
+        "dtype": store.dtype,
+        "checksums": [
+            {
+                "file": check.name,
+                "bytes": check.bytes,
+                "hashed_now": check.hashed,
+                "seconds": round(check.seconds, 3),
+            }
+            for check in store.verification
+        ],
         "frames": {f"p{p}": float(np.percentile(lengths, p)) for p in PERCENTILES}
         | {"mean": round(float(lengths.mean()), 2), "total": int(lengths.sum())},
         "persons": {str(m): int((persons == m).sum()) for m in np.unique(persons)},
@@ -44,10 +59,16 @@ def run_info(args: list[str]) -> int:
     parser = QuietArgumentParser(prog="skelact info", description="Summarise a packed store.")
     parser.add_argument("store")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="hash the frame files in full now, even if an earlier check is remembered",
+    )
     options = parser.parse_args(args)
     from skelact.data.store import SkeletonStore
 
-    summary = store_summary(SkeletonStore(options.store))
+    store = SkeletonStore(options.store, verify="always" if options.verify else "once")
+    summary = store_summary(store)
     if options.json:
         print(json.dumps(summary, indent=1, default=str))
         return 0
@@ -66,6 +87,14 @@ def run_info(args: list[str]) -> int:
         + f"  mean {frames['mean']:g}"
     )
     print("persons    " + "  ".join(f"{m}: {count}" for m, count in summary["persons"].items()))
+    print(f"storage    {summary['dtype']}")
+    for check in summary["checksums"]:
+        how = (
+            f"hashed now in {check['seconds']:.2f} s"
+            if check["hashed_now"]
+            else "remembered from an earlier check"
+        )
+        print(f"checksum   {check['file']} ({check['bytes']:,} bytes): SHA-256 matches the manifest, {how}")
     print("splits     " + "  ".join(f"{name} {count}" for name, count in summary["splits"].items()))
     split_names = list(summary["per_class"])
     width = max([len(n) for n in summary["class_names"]] + [5])

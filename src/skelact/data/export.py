@@ -84,13 +84,15 @@ def export_pyskl(
     path: str | PathLike[str],
     splits: Sequence[str] | Mapping[str, str] | None = None,
     *,
-    dtype: str = "float16",
+    dtype: str | None = None,
 ) -> Path:
     """Write every sample of `store` as a PYSKL annotation pickle with the selected splits; return the path.
 
-    Keypoints are written as `dtype` (float16 like PYSKL's files: exact, the store holds float16 too).
+    Keypoints are written as `dtype`, by default the store's own storage type, so the round trip is exact.
+    ``"float16"`` gives files like PYSKL's releases (rounding a float32 store's values).
     """
     store = _open(store)
+    dtype = store.dtype if dtype is None else dtype
     selection = pyskl_split_selection(list(store.splits), splits)
     ids = store.sample_ids
     annotations = [sample_to_annotation(sample, dtype=dtype) for sample in store]

@@ -1,51 +1,58 @@
 """The packed store (DESIGN.md principle 3): prepared data as one directory that loaders read in O(1).
 
-Directory contents (format version 1):
+Directory contents (format version 2; version 1 is read too):
 
-- ``frames.f16``: float16 rows of (V, C), all samples back to back. A sample with M persons and T frames
+- ``frames.f32``: float32 rows of (V, C), all samples back to back. A sample with M persons and T frames
   owns M*T consecutive rows, person-major, so rows offset + m*T + frame are one gather for any clip.
-- ``score.f16``: the same rows with (V,) confidences, only for stores with scores.
+  ``frames.f16`` with float16 rows in a store written with ``dtype="float16"`` (and in every version 1
+  store, whose manifest has no ``dtype``).
+- ``score.f32`` / ``score.f16``: the same rows with (V,) confidences, only for stores with scores.
 - ``index.npz``: per-sample ``offset`` (first row), ``length`` (T), ``persons`` (M) and ``label``.
 - ``meta.json``: sample ids and per-sample meta dicts.
 - ``splits.npz``: one int64 index array per split name.
-- ``manifest.json``: format version, layout, class names, shapes, provenance, SHA-256 of every file and
-  the byte sizes the frame files must have. Written last, so a directory without it is never a store.
+- ``manifest.json``: format version, storage dtype, layout, class names, shapes, provenance, SHA-256 of
+  every file and the byte sizes the frame files must have. Written last, so a directory without it is
+  never a store.
 
-A store is written into a temporary sibling directory and renamed into place, and never modified after.
-float16 halves disk and page-cache use; keypoints in metres or in [-1, 1] keep about 3 significant digits,
-which is below skeleton sensor noise (PYSKL and the NTU ``.npy`` releases store float16 too,
-specs/formats-and-preprocessing.md section 2).
+A store is written into a temporary sibling directory and swapped into place (`skelact.atomic`), and
+never modified after. float32 is the default because float16 changes results: on NW-UCLA its rounding
+error is small on coordinates but large on frame differences (motion channels), see docs/results.md.
+float16 stays an option for stores that must halve disk and page-cache use.
+
+Opening checks every file against the manifest: sizes and the small files always, the frame files' full
+SHA-256 the first time (remembered per file version, `store_verify`). Each read checks that the rows it
+returns are finite, so damage that slipped past (a file changed after its check) names the sample.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import io
 import json
 import operator
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-import torch
 
 import skelact
-from skelact.atomic import atomic_write
+from skelact.atomic import WorkDir, atomic_write, clean_work_dirs, recover_directory, replace_directory
 from skelact.data.sample import SkeletonSample
+from skelact.data.store_verify import FileCheck, check_file
 from skelact.errors import ConfigError, FormatError, LayoutError, SkelactError
 from skelact.skeleton import Layout, get_layout
 
 STORE_FORMAT = "skelact-store"
-STORE_VERSION = 1
-FRAMES_FILE = "frames.f16"
-SCORE_FILE = "score.f16"
+STORE_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: float16 frame files, no ``dtype`` in the manifest
+DTYPES = {"float32": "f32", "float16": "f16"}  # storage dtype -> file suffix
+DEFAULT_DTYPE = "float32"
 INDEX_FILE = "index.npz"
 META_FILE = "meta.json"
 SPLITS_FILE = "splits.npz"
@@ -67,6 +74,7 @@ def write_store(
     splits: Mapping[str, Sequence[int]] | Callable[[], Mapping[str, Sequence[int]]] | None = None,
     provenance: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
     overwrite: bool = False,
+    dtype: str = DEFAULT_DTYPE,
 ) -> Path:
     """Stream `samples` into a new store at `out_dir`, atomically; return its path.
 
@@ -74,18 +82,26 @@ def write_store(
     error nothing is left behind. An existing `out_dir` is replaced only with `overwrite=True`, and only if
     it is a store (or empty), so a mistyped path cannot delete unrelated data. `splits` and `provenance`
     may be callables, called once every sample is written: recipes that split by the kept samples'
-    metadata, or record skipped inputs, only know them then.
+    metadata, or record skipped inputs, only know them then. `dtype` ("float32" or "float16") is how
+    keypoints and scores are stored; float16 halves the size and rounds (docs/results.md).
+
+    A previous run that died mid-replacement is repaired first (its old store put back), and work folders
+    of dead writers beside `out_dir` are deleted.
     """
     out = Path(out_dir)
+    if dtype not in DTYPES:
+        raise ConfigError(f"`dtype` must be one of {', '.join(DTYPES)}, got {dtype!r}")
     lay = get_layout(layout)
     names = _check_class_names(class_names)
     split_arrays = None if callable(splits) else _check_split_arrays(splits or {})
     caller_provenance = None if callable(provenance) else _jsonable(dict(provenance or {}), "provenance")
+    recover_directory(out)
+    clean_work_dirs(out)
     _check_target(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    work = WorkDir(out, "partial")
+    tmp = work.path
     try:
-        stats = _write_samples(tmp, samples, lay, len(names))
+        stats = _write_samples(tmp, samples, lay, len(names), dtype)
         n = stats["num_samples"]
         if split_arrays is None:
             split_arrays = _check_split_arrays(splits())  # type: ignore[operator]
@@ -108,6 +124,7 @@ def write_store(
         manifest = {
             "format": STORE_FORMAT,
             "version": STORE_VERSION,
+            "dtype": dtype,
             "layout": lay.to_dict(),
             "class_names": list(names),
             "num_samples": n,
@@ -121,14 +138,21 @@ def write_store(
         }
         manifest["fingerprint"] = _fingerprint(manifest)
         _write_bytes(tmp / MANIFEST_FILE, json.dumps(manifest, indent=1).encode())
-        _move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        replace_directory(work, out)
+    finally:
+        work.release()  # the unfinished store, or the replaced old one
     return out
 
 
-def _write_samples(tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, num_classes: int) -> dict:
+def frame_file_names(dtype: str) -> tuple[str, str]:
+    """(keypoint file, score file) of a store stored as `dtype`."""
+    suffix = DTYPES[dtype]
+    return f"frames.{suffix}", f"score.{suffix}"
+
+
+def _write_samples(
+    tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, num_classes: int, dtype: str
+) -> dict:
     """Validate and append every sample to the frame files; write index and meta. Returns counts."""
     offsets: list[int] = []
     lengths: list[int] = []
@@ -141,9 +165,11 @@ def _write_samples(tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, nu
     has_score: bool | None = None
     rows = 0
     frames_hash, score_hash = hashlib.sha256(), hashlib.sha256()
+    frames_file, score_file = frame_file_names(dtype)
+    storage = np.dtype(dtype)
     with (
-        atomic_write(tmp / FRAMES_FILE, "wb", buffering=1 << 20) as frames_fh,
-        atomic_write(tmp / SCORE_FILE, "wb", buffering=1 << 20) as score_fh,
+        atomic_write(tmp / frames_file, "wb", buffering=1 << 20) as frames_fh,
+        atomic_write(tmp / score_file, "wb", buffering=1 << 20) as score_fh,
     ):
         for i, sample in enumerate(samples):
             if not isinstance(sample, SkeletonSample):
@@ -169,9 +195,9 @@ def _write_samples(tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, nu
                 )
             channels = sample.num_channels
             m, t = sample.num_persons, sample.num_frames
-            _append_f16(frames_fh, frames_hash, sample.keypoint, where, "keypoint")
+            _append_rows(frames_fh, frames_hash, sample.keypoint, storage, where, "keypoint")
             if sample.score is not None:
-                _append_f16(score_fh, score_hash, sample.score, where, "score")
+                _append_rows(score_fh, score_hash, sample.score, storage, where, "score")
             try:
                 metas.append(json.dumps(sample.meta, default=_json_default))
             except (TypeError, ValueError) as err:
@@ -185,7 +211,7 @@ def _write_samples(tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, nu
     if not ids:
         raise ConfigError("no samples to write: a store needs at least one sample")
     if not has_score:
-        (tmp / SCORE_FILE).unlink()
+        (tmp / score_file).unlink()
     buffer = io.BytesIO()
     np.savez(
         buffer,
@@ -196,16 +222,17 @@ def _write_samples(tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, nu
     )
     meta_text = '{"sample_ids": ' + json.dumps(ids) + ', "meta": [' + ", ".join(metas) + "]}"
     row_values = lay.num_joints * channels  # type: ignore[operator]
+    size = storage.itemsize
     files: dict[str, Any] = {
-        "frames": {"name": FRAMES_FILE, "bytes": rows * row_values * 2, "sha256": frames_hash.hexdigest()},
+        "frames": {"name": frames_file, "bytes": rows * row_values * size, "sha256": frames_hash.hexdigest()},
         "score": None,
         "index": {"name": INDEX_FILE, "sha256": _write_bytes(tmp / INDEX_FILE, buffer.getvalue())},
         "meta": {"name": META_FILE, "sha256": _write_bytes(tmp / META_FILE, meta_text.encode())},
     }
     if has_score:
         files["score"] = {
-            "name": SCORE_FILE,
-            "bytes": rows * lay.num_joints * 2,
+            "name": score_file,
+            "bytes": rows * lay.num_joints * size,
             "sha256": score_hash.hexdigest(),
         }
     return {
@@ -219,16 +246,19 @@ def _write_samples(tmp: Path, samples: Iterable[SkeletonSample], lay: Layout, nu
     }
 
 
-def _append_f16(fh: io.BufferedWriter, digest: Any, values: np.ndarray, where: str, what: str) -> None:
-    """Append float16 rows, refusing values float16 cannot hold instead of storing inf."""
-    if values.size and float(np.abs(values).max()) > FLOAT16_MAX:
+def _append_rows(
+    fh: io.BufferedWriter, digest: Any, values: np.ndarray, storage: np.dtype, where: str, what: str
+) -> None:
+    """Append rows as `storage`; float16 refuses values it cannot hold instead of storing inf (validated
+    samples are finite float32 already)."""
+    if storage == np.float16 and values.size and float(np.abs(values).max()) > FLOAT16_MAX:
         bad = np.argwhere(np.abs(values) > FLOAT16_MAX)[0].tolist()
         raise FormatError(
             f"{what} value {float(values[tuple(bad)])} at {bad} exceeds the float16 range ±{FLOAT16_MAX:g}",
             where=where,
-            hint="rescale the coordinates (e.g. to metres or to [-1, 1]) before preparing",
+            hint="store float32, or rescale the coordinates (e.g. to metres or to [-1, 1]) before preparing",
         )
-    data = np.ascontiguousarray(values, dtype=np.float16)
+    data = np.ascontiguousarray(values, dtype=storage)
     view = memoryview(data).cast("B")
     fh.write(view)
     digest.update(view)
@@ -278,22 +308,6 @@ def _check_target(out: Path, overwrite: bool) -> None:
         )
 
 
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the finished store in; an old store is renamed away first and deleted only after success."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.replace(out, old / "store")
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old / "store", out)
-        shutil.rmtree(old, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)  # open readers keep their memory maps: unlinked files live on
-
-
 def _fingerprint(manifest: Mapping[str, Any]) -> str:
     """One hash for the store's content: file checksums plus layout, class names and shape fields.
 
@@ -301,6 +315,8 @@ def _fingerprint(manifest: Mapping[str, Any]) -> str:
     catches hand edits of the manifest (e.g. renamed classes).
     """
     keys = ("layout", "class_names", "num_samples", "num_joints", "num_channels", "has_score", "files")
+    if "dtype" in manifest:  # version 2; version 1 fingerprints stay as they were written
+        keys += ("dtype",)
     return hashlib.sha256(json.dumps({k: manifest.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()
 
 
@@ -334,14 +350,21 @@ def _jsonable(value: dict[str, Any], what: str) -> dict[str, Any]:
 class SkeletonStore:
     """A read-only view of a store: validated on open, memory-mapped on first read in each process.
 
+    `verify` "once" hashes the frame files in full the first time this version of them is opened and
+    remembers it (`store_verify`); "always" hashes them on every open. `verification` says what was done.
     Pickling drops the memory maps and the meta list, so DataLoader workers receive a few small arrays and
-    open their own maps; frame data is shared between processes by the page cache.
+    open their own maps (without checking again); frame data is shared between processes by the page cache.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, verify: Literal["once", "always"] = "once") -> None:
+        if verify not in ("once", "always"):
+            raise ConfigError(f"verify must be 'once' or 'always', got {verify!r}")
         self.path = Path(path)
+        if not self.path.exists():
+            _recover_quietly(self.path)  # a replacement that died between its two renames
         manifest = _read_manifest(self.path)
         self._manifest = manifest
+        self.dtype: str = manifest.get("dtype", "float16")  # version 1 stores are float16
         self.layout: Layout = Layout.from_dict(manifest["layout"])
         self.class_names: tuple[str, ...] = tuple(manifest["class_names"])
         self.num_channels: int = int(manifest["num_channels"])
@@ -352,11 +375,13 @@ class SkeletonStore:
         offset, length, persons, labels = _load_index(self.path, manifest, n, len(self.class_names))
         self.labels, self.lengths, self.num_persons, self._offsets = labels, length, persons, offset
         self._rows = int(offset[-1] + length[-1] * persons[-1])
+        size = np.dtype(self.dtype).itemsize
         _check_size(
-            self.path, manifest["files"]["frames"], self._rows * self.num_joints * self.num_channels * 2
+            self.path, manifest["files"]["frames"], self._rows * self.num_joints * self.num_channels * size
         )
         if self.has_score:
-            _check_size(self.path, manifest["files"]["score"], self._rows * self.num_joints * 2)
+            _check_size(self.path, manifest["files"]["score"], self._rows * self.num_joints * size)
+        self.verification: tuple[FileCheck, ...] = self._check_frame_files(force=verify == "always")
         self._splits = _load_splits(self.path, manifest, n)
         self._frames: np.ndarray | None = None
         self._scores: np.ndarray | None = None
@@ -431,22 +456,17 @@ class SkeletonStore:
                 hint="prepare the data for that layout, or pick a model config for the store's layout",
             )
 
-    def verify(self) -> None:
-        """Re-hash the frame files (O(store size)); opening only checks their sizes."""
-        for key in ("frames", "score"):
-            entry = self._manifest["files"].get(key)
-            if entry is None:
-                continue
-            digest = hashlib.sha256()
-            with open(self.path / entry["name"], "rb") as fh:
-                while chunk := fh.read(1 << 24):
-                    digest.update(chunk)
-            if digest.hexdigest() != entry["sha256"]:
-                raise FormatError(
-                    f"{entry['name']} does not match its checksum: the store was modified",
-                    path=self.path,
-                    hint=_PREPARE_HINT,
-                )
+    def verify(self) -> tuple[FileCheck, ...]:
+        """Hash the frame files in full now (O(store size)), whatever the cache says; raise FormatError on
+        a mismatch. Opening does the same once per version of the files."""
+        self.verification = self._check_frame_files(force=True)
+        return self.verification
+
+    def _check_frame_files(self, *, force: bool) -> tuple[FileCheck, ...]:
+        entries = [self._manifest["files"]["frames"]]
+        if self.has_score:
+            entries.append(self._manifest["files"]["score"])
+        return tuple(check_file(self.path, entry, force=force) for entry in entries)
 
     # ---- samples
     def __len__(self) -> int:
@@ -492,7 +512,12 @@ class SkeletonStore:
                 sc = None if sc is None else sc.take(frames, axis=1)
             except IndexError as err:
                 raise ConfigError(f"bad frame indices for sample {i} with {t} frames: {err}") from None
-        return _to_float32(kp), None if sc is None else _to_float32(sc)
+        kp = _to_float32(kp)
+        sc = None if sc is None else _to_float32(sc)
+        # About 5 us per 2x64x25x3 clip; a damaged file would otherwise train into NaN weights.
+        if not np.isfinite(kp).all() or (sc is not None and not np.isfinite(sc).all()):
+            raise self._not_finite(i, kp, sc, frames)
+        return kp, sc
 
     def __repr__(self) -> str:
         return (
@@ -501,6 +526,21 @@ class SkeletonStore:
         )
 
     # ---- internals
+    def _not_finite(
+        self, i: int, kp: np.ndarray, sc: np.ndarray | None, frames: np.ndarray | None
+    ) -> FormatError:
+        """The error for a read that found NaN or Inf: the store, the sample and the first bad place."""
+        what, values = ("keypoint", kp) if not np.isfinite(kp).all() else ("score", sc)
+        person, position, joint = np.argwhere(~np.isfinite(values))[0][:3].tolist()
+        frame = position if frames is None else int(frames[position]) % self._lookup[i][1]
+        sample_id = self.sample_ids[i]
+        return FormatError(
+            f"sample {i} ({sample_id!r}) has a non-finite {what} value (NaN or Inf) at person {person}, "
+            f"frame {frame}, joint {joint}: the frame data is damaged",
+            path=self.path,
+            hint=f"run `skelact info {self.path} --verify`, and prepare the store again",
+        )
+
     def _check_index(self, i: int) -> int:
         n = len(self._lookup)
         i = operator.index(i)
@@ -511,9 +551,13 @@ class SkeletonStore:
     def _open_maps(self) -> np.ndarray:
         """Map the frame files read-only in this process (first read after open or unpickling)."""
         shape = (self._rows, self.layout.num_joints)
-        frames = np.memmap(self.path / FRAMES_FILE, np.float16, "r", shape=(*shape, self.num_channels))
+        files = self._manifest["files"]
+        frames = np.memmap(
+            self.path / files["frames"]["name"], self.dtype, "r", shape=(*shape, self.num_channels)
+        )
         if self.has_score:
-            self._scores = np.memmap(self.path / SCORE_FILE, np.float16, "r", shape=shape).view(np.ndarray)
+            scores = np.memmap(self.path / files["score"]["name"], self.dtype, "r", shape=shape)
+            self._scores = scores.view(np.ndarray)
         # A plain ndarray view (the map stays alive as its base) skips memmap's per-index subclass work.
         self._frames = frames.view(np.ndarray)
         return self._frames
@@ -541,6 +585,13 @@ def open_store(path: str | Path) -> SkeletonStore:
     return SkeletonStore(path)
 
 
+def _recover_quietly(path: Path) -> None:
+    """Put back an old store a dead writer left between its two renames; a reader that may not write
+    there gets the usual 'does not exist' error instead."""
+    with contextlib.suppress(OSError):
+        recover_directory(path)
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     file = path / MANIFEST_FILE
     if not file.is_file():
@@ -554,16 +605,25 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != STORE_FORMAT:
         raise FormatError(f"{MANIFEST_FILE} is not a skelact store manifest", path=path)
-    if manifest.get("version") != STORE_VERSION:
+    version = manifest.get("version")
+    if version not in READABLE_VERSIONS:
         raise FormatError(
-            f"store format version {manifest.get('version')!r} is not supported "
-            f"(this skelact {skelact.__version__} reads version {STORE_VERSION})",
+            f"store format version {version!r} is not supported "
+            f"(this skelact {skelact.__version__} reads versions {', '.join(map(str, READABLE_VERSIONS))})",
+            path=path,
+            hint=_PREPARE_HINT,
+        )
+    if version >= 2 and manifest.get("dtype") not in DTYPES:
+        raise FormatError(
+            f"{MANIFEST_FILE} has storage dtype {manifest.get('dtype')!r}, "
+            f"expected one of {', '.join(DTYPES)}",
             path=path,
             hint=_PREPARE_HINT,
         )
     required = ("layout", "class_names", "num_samples", "num_channels", "has_score", "files")
     if missing := [k for k in (*required, "fingerprint") if k not in manifest]:
         raise FormatError(f"{MANIFEST_FILE} lacks {', '.join(missing)}", path=path, hint=_PREPARE_HINT)
+    _check_file_names(path, manifest)
     if _fingerprint(manifest) != manifest["fingerprint"]:
         raise FormatError(
             f"{MANIFEST_FILE} does not match its fingerprint: it was edited by hand",
@@ -572,6 +632,27 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         )
     manifest.setdefault("provenance", {})
     return manifest
+
+
+def _check_file_names(path: Path, manifest: Mapping[str, Any]) -> None:
+    """The manifest names the files to read; only the store's own names are accepted (never a path)."""
+    frames_file, score_file = frame_file_names(manifest.get("dtype", "float16"))
+    expected = {"frames": frames_file, "index": INDEX_FILE, "meta": META_FILE, "splits": SPLITS_FILE}
+    if manifest["has_score"]:
+        expected["score"] = score_file
+    files = manifest["files"]
+    for key, name in expected.items():
+        entry = files.get(key) if isinstance(files, dict) else None
+        if (
+            not isinstance(entry, dict)
+            or entry.get("name") != name
+            or not isinstance(entry.get("sha256"), str)
+        ):
+            raise FormatError(
+                f"{MANIFEST_FILE} does not list {key!r} as {name} with a SHA-256",
+                path=path,
+                hint=_PREPARE_HINT,
+            )
 
 
 def _read_checked(path: Path, entry: Mapping[str, Any]) -> bytes:
@@ -656,11 +737,22 @@ def _check_size(path: Path, entry: Mapping[str, Any] | None, expected: int) -> N
         )
 
 
-def _to_float32(half: np.ndarray) -> np.ndarray:
+def _to_float32(rows: np.ndarray) -> np.ndarray:
     """float16 -> float32 via torch, whose cast uses F16C: numpy's is scalar code on common wheels
-    (measured 14 us vs 3.5 us for a 2x64x25x3 clip, the largest cost of a read). `half` must be a
-    private, writable array."""
-    return torch.from_numpy(half).float().numpy()
+    (measured 14 us vs 3.5 us for a 2x64x25x3 clip, the largest cost of a read); float32 as it is.
+    `rows` must be a private, writable array."""
+    if rows.dtype == np.float32:
+        return rows
+    return _torch().from_numpy(rows).float().numpy()
+
+
+@functools.cache
+def _torch() -> Any:
+    """torch, imported on first use: float32 stores and `skelact info` do without its 2 s import (and a
+    cached module beats an import statement per read)."""
+    import torch
+
+    return torch
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

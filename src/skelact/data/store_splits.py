@@ -3,9 +3,10 @@ selections).
 
 A store is never modified in place (DESIGN.md principle 3): the new version is assembled in a temporary
 sibling directory, with the frame, score, index and meta files hard-linked (copied where the file system has
-no hard links), a new ``splits.npz`` and a new manifest, validated by opening it, and renamed over the old
-one. Readers that already opened the old version keep their memory maps (same inodes). The content
-fingerprint changes, because it covers the split file.
+no hard links), a new ``splits.npz`` and a new manifest, validated by opening it, and swapped in for the old
+one (`skelact.atomic.replace_directory`). Readers that already opened the old version keep their memory
+maps (same inodes). The content fingerprint changes, because it covers the split file. Hard links share
+the frame files' verification record, so the new version's checksum check costs no read.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from skelact.atomic import WorkDir, clean_work_dirs, recover_directory, replace_directory
 from skelact.data.store import (
     MANIFEST_FILE,
     SPLITS_FILE,
@@ -28,7 +29,6 @@ from skelact.data.store import (
     _check_split_arrays,
     _fingerprint,
     _jsonable,
-    _move_into_place,
     _write_bytes,
 )
 from skelact.errors import ConfigError, SkelactError
@@ -49,6 +49,8 @@ def add_split(
     `record` (JSON-compatible) is kept in the provenance under ``derived_splits.<name>``. An existing split
     of that name is replaced only with `overwrite`.
     """
+    recover_directory(store)
+    clean_work_dirs(store)
     old = SkeletonStore(store)
     path = old.path
     splits = {k: np.asarray(v) for k, v in old.splits.items()}
@@ -64,7 +66,8 @@ def add_split(
     if new.min() < 0 or new.max() >= len(old) or np.unique(new).size != new.size:
         raise ConfigError(f"split {name!r} must hold distinct sample indices in 0..{len(old) - 1}")
     manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    work = WorkDir(path, "partial")
+    tmp = work.path
     try:
         for key, entry in manifest["files"].items():
             if entry is not None and key != "splits":
@@ -82,10 +85,9 @@ def add_split(
         manifest["fingerprint"] = _fingerprint(manifest)
         _write_bytes(tmp / MANIFEST_FILE, json.dumps(manifest, indent=1).encode())
         SkeletonStore(tmp)  # the new version must open before it replaces the old one
-        _move_into_place(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        replace_directory(work, path)
+    finally:
+        work.release()  # the unfinished version, or the replaced old one
     return SkeletonStore(path)
 
 

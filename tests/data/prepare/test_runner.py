@@ -106,3 +106,19 @@ def test_a_reader_hint_is_kept_and_not_repeated(tmp_path: Path) -> None:
 
 def _parse_with_hint(item: int):
     raise FormatError("too large", path=f"item{item}.txt", hint="rescale it")
+
+
+@pytest.mark.parametrize(("dtype", "exact"), [(None, True), ("float32", True), ("float16", False)])
+def test_storage_dtype_is_float32_unless_float16_is_asked_for(
+    tmp_path: Path, dtype: str | None, exact: bool
+) -> None:
+    extra = {} if dtype is None else {"dtype": dtype}
+    options = RunOptions(
+        raw=tmp_path, out=tmp_path / "store", workers=1, val_fraction=0.0, progress=False, **extra
+    )
+    run_job(_job(8), options)
+    store = SkeletonStore(tmp_path / "store")
+    assert store.dtype == (dtype or "float32")
+    value = store.read(7)[0][0, 0, 0, 0]
+    assert bool(value == np.float32(0.07)) is exact  # 0.07 is not a float16 number
+    assert value == pytest.approx(0.07, rel=1e-3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from skelact.errors import ConfigError
 from skelact.options import Options, option
@@ -41,6 +42,11 @@ class RunOptions(CarveOptions):
         "list malformed inputs in the summary and the store's provenance instead of stopping", False
     )
     overwrite: bool = option("replace an existing store", False)
+    dtype: Literal["float32", "float16"] = option(
+        "storage type of keypoints and scores: float32 keeps the reader's values exactly; float16 halves "
+        "the size but rounds to about 3 significant digits, which shifts motion features (docs/results.md)",
+        "float32",
+    )
     progress: bool = option("no progress bar", True)
 
     def __post_init__(self) -> None:

@@ -116,6 +116,7 @@ def run_job(job: PrepareJob, options: RunOptions) -> PrepareSummary:
         splits=splits,
         provenance=provenance,
         overwrite=options.overwrite,
+        dtype=options.dtype,
     )
     summary.written = len(ids)
     summary.seconds = time.perf_counter() - start
