@@ -7,7 +7,7 @@
     skelact ensemble SCORE_FILES... [--weights 2,2,1,1 | --preset pyskl|ctrgcn | --search-on val ...]
     skelact video IN.mp4 --ckpt CKPT [--window 64 --stride 16 --out OUT.mp4 --json T.json --save-keypoints K]
     skelact render INPUT --out FILE.gif|mp4 [--sample ID --ckpt CKPT]
-    skelact export --ckpt CKPT --format onnx|torchscript --out FILE [--clip-len 64 --persons 2]
+    skelact export --ckpt CKPT --format onnx|torchscript --out FILE [--clip-len 64 --persons 2 --overwrite]
 
 Every error the user can fix is printed as one line with a hint and a non-zero exit; `--debug` anywhere on the
 command line shows the traceback instead. Output piped into a reader that stops early (`skelact info S |
@@ -17,6 +17,7 @@ head`) ends quietly with status 141, as a command killed by SIGPIPE would.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -115,6 +116,28 @@ def _lazy(module: str, function: str) -> Callable[[list[str]], int]:
         return getattr(importlib.import_module(module), function)(args)
 
     return run
+
+
+def positive_int(text: str) -> int:
+    """argparse type for counts and sizes (`--top-k`, `--clip-len`): 0 or less is an error, not a default."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type for rates (`--fps`): a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
 
 
 class QuietArgumentParser(argparse.ArgumentParser):
