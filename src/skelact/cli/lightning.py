@@ -120,7 +120,7 @@ def check_checkpoint_path(path: Any) -> None:
             f"--ckpt_path {text}: skelact loads checkpoints from local files only",
             hint="download the file, check where it comes from, and pass its path",
         )
-    load_checkpoint(text)  # weights_only=True; raises SkelactError naming the file and the reason
+    load_checkpoint(text, trainer_state=True)  # weights_only=True; a SkelactError names file and reason
 
 
 def scale_lr_to_total_batch(model: Any, datamodule: Any, trainer: Any, reference_batch: int | None) -> None:

@@ -7,23 +7,27 @@
     skelact ensemble SCORE_FILES... [--weights 2,2,1,1 | --preset pyskl|ctrgcn | --search-on val ...]
     skelact video IN.mp4 --ckpt CKPT [--window 64 --stride 16 --out OUT.mp4 --json T.json --save-keypoints K]
     skelact render INPUT --out FILE.gif|mp4 [--sample ID --ckpt CKPT]
-    skelact export --ckpt CKPT --format onnx|torchscript --out FILE [--clip-len 64 --persons 2]
+    skelact export --ckpt CKPT --format onnx|torchscript --out FILE [--clip-len 64 --persons 2 --overwrite]
     skelact knn --ckpt CKPT --store STORE [--gallery-split train --query-split test --k 1 --out DIR]
     skelact semi --out DIR [--fractions 1,5,10,20 --repeats 5 --seed 0] FIT_ARGUMENTS...
 
 Every error the user can fix is printed as one line with a hint and a non-zero exit; `--debug` anywhere on the
-command line shows the traceback instead.
+command line shows the traceback instead. Output piped into a reader that stops early (`skelact info S |
+head`) ends quietly with status 141, as a command killed by SIGPIPE would.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from skelact.errors import SkelactError
 
 EXIT_USER_ERROR = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`, whose reader left early
 LIGHTNING_COMMANDS = ("fit", "validate", "test")
 
 
@@ -33,7 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if debug:
         args.remove("--debug")
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a reader that left early shows here, not as a traceback at interpreter exit
+        return code
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # a pipe of something else (a socket, a child process): not the reader leaving
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush goes nowhere
+        return EXIT_BROKEN_PIPE
     except SkelactError as err:
         if debug:
             raise
@@ -56,6 +67,21 @@ def _fail(message: str, hint: str | None = None) -> int:
         line += f" (hint: {hint})"
     print(line.replace("\n", " "), file=sys.stderr)
     return EXIT_USER_ERROR
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (`skelact info STORE | head -1`)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False  # replaced by an in-memory stream: the broken pipe was another one
+    import select
+
+    if not hasattr(select, "poll"):  # Windows: no poll; a broken pipe while printing is stdout's
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 def _dispatch(args: list[str]) -> int:
@@ -94,6 +120,28 @@ def _lazy(module: str, function: str) -> Callable[[list[str]], int]:
         return getattr(importlib.import_module(module), function)(args)
 
     return run
+
+
+def positive_int(text: str) -> int:
+    """argparse type for counts and sizes (`--top-k`, `--clip-len`): 0 or less is an error, not a default."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type for rates (`--fps`): a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
 
 
 class QuietArgumentParser(argparse.ArgumentParser):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skelact.cli.main import QuietArgumentParser
+from skelact.cli.main import QuietArgumentParser, positive_int
 
 
 def run_predict(args: list[str]) -> int:
@@ -22,7 +22,7 @@ def run_predict(args: list[str]) -> int:
     )
     parser.add_argument("--score-channel", action="store_true", help="a .npy clip's last channel is a score")
     parser.add_argument("--split", default=None, help="store split to predict (default: all samples)")
-    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--top-k", type=positive_int, default=5, help="classes per sample (default 5)")
     options = parser.parse_args(args)
 
     from skelact.data.store import SkeletonStore

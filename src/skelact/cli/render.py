@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from skelact.cli.main import QuietArgumentParser
+from skelact.cli.main import QuietArgumentParser, positive_float, positive_int
 from skelact.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -26,9 +26,11 @@ def run_render(args: list[str]) -> int:
     parser.add_argument("--layout", default=None, help="skeleton of a clip file (default: the checkpoint's)")
     parser.add_argument("--score-channel", action="store_true", help="a clip file's last channel is a score")
     parser.add_argument("--scores", default=None, help="score file: render the worst-classified samples")
-    parser.add_argument("--worst", type=int, default=5, help="how many samples with --scores")
-    parser.add_argument("--fps", type=float, default=15.0)
-    parser.add_argument("--max-frames", type=int, default=None, help="subsample long sequences to this many")
+    parser.add_argument("--worst", type=positive_int, default=5, help="how many samples with --scores")
+    parser.add_argument("--fps", type=positive_float, default=15.0)
+    parser.add_argument(
+        "--max-frames", type=positive_int, default=None, help="subsample long sequences to this many"
+    )
     options = parser.parse_args(args)
 
     from skelact.data.store import SkeletonStore

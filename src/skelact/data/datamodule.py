@@ -125,6 +125,8 @@ class SkeletonDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        if batch_size < 1:  # torch's sampler would refuse it later, as a traceback
+            raise ConfigError(f"data.batch_size must be at least 1, got {batch_size}")
         if not Path(store).exists():
             raise ConfigError(
                 f"store {store} does not exist", hint="create one with `skelact prepare ... --out DIR`"

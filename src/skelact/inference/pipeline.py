@@ -20,6 +20,8 @@ from torch import nn
 import skelact
 from skelact.data.clips import ClipSpec
 from skelact.errors import ConfigError, FormatError, SkelactError
+from skelact.inference.checkpoint import load_checkpoint
+from skelact.inference.compatibility import state_mismatch
 from skelact.models.inputs.modality import ModalityFeatures, parse_modality
 from skelact.models.registry import create_model
 from skelact.skeleton.layout import Layout, get_layout
@@ -153,7 +155,9 @@ class PipelineRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str | Path = "checkpoint") -> PipelineRecord:
         """Read a record (this version's or the untyped one of version 1); a gap is one clear error."""
-        version = int(data.get("record_version", 1))
+        version = data.get("record_version", 1)
+        if not isinstance(version, int):
+            raise FormatError(f"pipeline record version {version!r} is not a number", path=source)
         if version > RECORD_VERSION:
             raise FormatError(
                 f"pipeline record version {version} is newer than this skelact reads ({RECORD_VERSION})",
@@ -162,16 +166,16 @@ class PipelineRecord:
             )
         required = ("model", "layout", "num_classes", "num_channels", "num_coords", "num_persons")
         missing = [key for key in (*required, "data") if key not in data]
-        if missing or "clip" not in (data.get("data") or {}):
+        stored = data.get("data")
+        if missing or not isinstance(stored, Mapping) or "clip" not in stored:
             raise FormatError(
                 f"pipeline record lacks {', '.join(missing) or 'data.clip'}",
                 path=source,
                 hint="was it written by `skelact fit`?",
             )
         own = {f.name for f in fields(cls)} | {"record_version", "data"}
-        stored = data["data"]
-        provenance = dict(stored.get("store_provenance") or {})
         try:
+            provenance = dict(stored.get("store_provenance") or {})
             return cls(
                 method=str(data.get("method", "supervised")),
                 model=str(data["model"]),
@@ -191,7 +195,7 @@ class PipelineRecord:
                 skelact_version=str(data.get("skelact_version", "unknown")),
                 extra={k: v for k, v in data.items() if k not in own},
             )
-        except SkelactError as err:
+        except (SkelactError, TypeError, ValueError, AttributeError) as err:  # a value of the wrong type
             raise FormatError(f"bad pipeline record: {err}", path=source) from None
 
 
@@ -212,27 +216,6 @@ def build_input_model(record: PipelineRecord) -> InputModel:
     return InputModel(features, backbone)
 
 
-def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict[str, Any]:
-    """A checkpoint file as a dict, loaded with `weights_only=True` (no code runs); one clear error else."""
-    path = Path(path)
-    if path.is_dir():
-        raise SkelactError(f"{path} is a directory, not a checkpoint file", hint="give a .ckpt file")
-    if not path.is_file():
-        raise SkelactError(f"checkpoint {path} does not exist")
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises several types for a damaged or foreign file
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        if "Weights only load failed" in reason:  # torch's advice would be to load it unsafely
-            reason = (
-                "it holds objects other than tensors and plain data; refused, as loading them could run code"
-            )
-        raise FormatError(f"cannot load checkpoint: {reason}", path=path) from None
-    if not isinstance(checkpoint, dict):
-        raise FormatError("not a Lightning checkpoint (no dict inside)", path=path)
-    return checkpoint
-
-
 def read_record(checkpoint: Mapping[str, Any], source: str | Path = "checkpoint") -> PipelineRecord:
     """The pipeline record of a loaded checkpoint."""
     data = checkpoint.get(CHECKPOINT_KEY)
@@ -240,6 +223,8 @@ def read_record(checkpoint: Mapping[str, Any], source: str | Path = "checkpoint"
         raise FormatError(
             "checkpoint has no skelact pipeline record (was it written by skelact fit?)", path=source
         )
+    if not isinstance(data, Mapping):
+        raise FormatError(f"the pipeline record is a {type(data).__name__}, not a mapping", path=source)
     return PipelineRecord.from_dict(data, source)
 
 
@@ -247,19 +232,19 @@ def load_input_model(path: str | Path, map_location: str = "cpu") -> tuple[Input
     """The trained network of a checkpoint file and its record; the weights are checked key for key."""
     checkpoint = load_checkpoint(path, map_location)
     record = read_record(checkpoint, path)
-    net = build_input_model(record)
+    try:
+        net = build_input_model(record)
+    except SkelactError as err:  # an unknown model, a bad layout or argument in the record
+        raise FormatError(
+            f"the pipeline record does not build a model: {err.args[0]}", path=path, hint=err.hint
+        ) from None
     state = {
         key.removeprefix(STATE_PREFIX): value
-        for key, value in checkpoint.get("state_dict", {}).items()
+        for key, value in checkpoint["state_dict"].items()
         if key.startswith(STATE_PREFIX)
     }
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as err:
-        lines = str(err).strip().splitlines()
-        detail = lines[1].strip() if len(lines) > 1 else ""
-        raise FormatError(
-            f"the weights do not fit the recorded model {record.model!r}: {detail}",
-            path=path,
-        ) from None
+    problem = state_mismatch(net.state_dict(), state)
+    if problem:
+        raise FormatError(f"the weights do not fit the recorded model {record.model!r}: {problem}", path=path)
+    net.load_state_dict(state)
     return net.eval(), record

@@ -16,7 +16,7 @@ import torch
 from skelact.data.clips import image_size_from_meta, make_clips
 from skelact.data.sample import SkeletonSample
 from skelact.data.store import SkeletonStore
-from skelact.errors import FormatError, LayoutError
+from skelact.errors import ConfigError, FormatError, LayoutError
 from skelact.inference.inputs import read_clip_file, sample_from_array
 from skelact.inference.pipeline import InputModel, PipelineRecord, load_input_model
 from skelact.skeleton.layout import Layout, get_layout
@@ -254,6 +254,8 @@ class Predictor:
             )
 
     def _top_k(self, clips: torch.Tensor, ids: Any, labels: Any, top_k: int) -> list[Prediction]:
+        if top_k < 1:  # top 0 would be an empty prediction, not an answer
+            raise ConfigError(f"top_k must be at least 1, got {top_k}")
         _, probs = self.net.clip_scores(clips)
         top = probs.topk(min(top_k, probs.shape[1]), dim=1)
         ids = [ids] if isinstance(ids, str) else ids

@@ -8,11 +8,15 @@ every checkpoint, which `Predictor`, export and `skelact test` read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import lightning as L
+import torch
 
-from skelact.inference.pipeline import CHECKPOINT_KEY, PipelineRecord
+from skelact.errors import ConfigError
+from skelact.inference.compatibility import describe, record_mismatch, state_mismatch
+from skelact.inference.pipeline import CHECKPOINT_KEY, PipelineRecord, read_record
 
 
 class SkelactMethod(L.LightningModule):
@@ -42,3 +46,49 @@ class SkelactMethod(L.LightningModule):
         record = self.pipeline_record()
         if record is not None:
             checkpoint[CHECKPOINT_KEY] = record.to_dict()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Lightning calls this before it loads the weights: a checkpoint of another layout, class count,
+        channels or modality than this configuration's is one ConfigError naming both, instead of torch's
+        `size mismatch` for every tensor. Subclasses that override it call super()."""
+        self._records_on_load: tuple[PipelineRecord, PipelineRecord] | None = None
+        built = self.pipeline_record()
+        if built is None or not checkpoint.get(CHECKPOINT_KEY):
+            return  # no datamodule attached (load_from_checkpoint), or a checkpoint without a record
+        source = self._checkpoint_source()
+        saved = read_record(checkpoint, source)
+        problem = record_mismatch(saved, built)
+        if problem:
+            raise ConfigError(f"{source}: {problem}", hint=_same_data_hint(saved))
+        self._records_on_load = (saved, built)
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, torch.Tensor], strict: bool = True, assign: bool = False
+    ) -> Any:
+        """Weights that do not fit are one line (count and first tensor), not torch's list of them all."""
+        problem = state_mismatch(self.state_dict(), state_dict, strict)
+        if problem:
+            records = getattr(self, "_records_on_load", None)
+            saved, built = (_in_full(r) for r in records) if records else ("", "")
+            context = f" (the checkpoint: {saved}; this configuration: {built})" if saved != built else ""
+            raise ConfigError(
+                f"{self._checkpoint_source()}: the weights do not fit this model: {problem}{context}",
+                hint=_same_data_hint(records[0]) if records else "use the configuration it was trained with",
+            )
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
+    def _checkpoint_source(self) -> str:
+        """The checkpoint being restored, for messages; "checkpoint" outside a Trainer."""
+        trainer = self._trainer
+        path = getattr(trainer, "ckpt_path", None) if trainer is not None else None
+        return str(path) if path else "checkpoint"
+
+
+def _in_full(record: PipelineRecord) -> str:
+    persons = f"{record.num_persons} person{'' if record.num_persons == 1 else 's'}"
+    return f"{describe(record)}, {persons}, model_args {dict(record.model_args)}"
+
+
+def _same_data_hint(saved: PipelineRecord) -> str:
+    where = f"; its store was {saved.store}" if saved.store else ""
+    return f"test and resume with the data and model configuration the checkpoint was trained with{where}"

@@ -264,6 +264,7 @@ class SupervisedClassifier(SkelactMethod):
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)  # refuses a checkpoint of another layout, classes, channels
         self._loaded_selection = checkpoint.get(SELECTION_KEY)
 
     def configure_optimizers(self) -> dict[str, Any]:
