@@ -21,6 +21,7 @@ from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import LearningRateMonitor, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from skelact.cli.resume import Resume, newest_hpc_checkpoint, resolve_resume
 from skelact.data.datamodule import SkeletonDataModule
@@ -30,6 +31,7 @@ from skelact.inference.pipeline import load_checkpoint
 from skelact.methods.epoch_timer import EpochTimer
 from skelact.methods.exact_resume import KeepSelectionOnResume, RestartLoaderOnResume
 from skelact.methods.registry import DEFAULT_METHOD, get_method
+from skelact.methods.sigterm import EXIT_CODE, CheckpointOnSigterm, received_sigterm
 from skelact.methods.speed import auto_precision, tune_allocator
 
 # "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml anyway.
@@ -154,6 +156,7 @@ def default_callbacks() -> list[Any]:
         SelectionCheckpoint(),
         KeepSelectionOnResume(),
         RestartLoaderOnResume(),
+        CheckpointOnSigterm(),
         LearningRateMonitor(logging_interval="epoch"),
         EpochTimer(),
     ]
@@ -238,8 +241,14 @@ def composed_config(args: list[str]) -> dict[str, Any]:
 
 
 def run_lightning(args: list[str]) -> None:
+    """Run `skelact fit|validate|test`; a run stopped by SIGTERM exits with 143 (methods/sigterm.py)."""
     tune_allocator()
-    build_cli(args)
+    try:
+        build_cli(args)
+    except BaseException as stop:
+        if isinstance(stop, SIGTERMException) or received_sigterm():
+            raise SystemExit(EXIT_CODE) from None
+        raise
 
 
 def _pop_report(args: list[str]) -> tuple[list[str], str | None]:
