@@ -30,6 +30,7 @@ from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_c
 from skelact.inference.pipeline import load_checkpoint
 from skelact.methods.epoch_timer import EpochTimer
 from skelact.methods.exact_resume import KeepSelectionOnResume, RestartLoaderOnResume
+from skelact.methods.finite_loss import StopOnNonFiniteLoss
 from skelact.methods.registry import DEFAULT_METHOD, get_method
 from skelact.methods.sigterm import EXIT_CODE, CheckpointOnSigterm, received_sigterm
 from skelact.methods.speed import auto_precision, tune_allocator
@@ -157,6 +158,7 @@ def default_callbacks() -> list[Any]:
         KeepSelectionOnResume(),
         RestartLoaderOnResume(),
         CheckpointOnSigterm(),
+        StopOnNonFiniteLoss(),
         LearningRateMonitor(logging_interval="epoch"),
         EpochTimer(),
     ]
