@@ -17,16 +17,22 @@ import warnings
 from typing import Any
 from unittest import mock
 
+from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import LearningRateMonitor, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from skelact.cli.resume import Resume, newest_hpc_checkpoint, resolve_resume
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_checkpoint
 from skelact.inference.pipeline import load_checkpoint
 from skelact.methods.epoch_timer import EpochTimer
+from skelact.methods.exact_resume import KeepSelectionOnResume, RestartLoaderOnResume
+from skelact.methods.finite_loss import StopOnNonFiniteLoss
 from skelact.methods.registry import DEFAULT_METHOD, get_method
+from skelact.methods.sigterm import EXIT_CODE, CheckpointOnSigterm, received_sigterm
 from skelact.methods.speed import auto_precision, tune_allocator
 
 # "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml anyway.
@@ -110,17 +116,18 @@ class SkelactCLI(LightningCLI):
 LIGHTNING_CKPT_ALIASES = ("last", "best", "hpc", "registry")
 
 
-def check_checkpoint_path(path: Any) -> None:
-    """One clear error for a URL, a missing file, a folder, or a file that does not load as weights only."""
+def check_checkpoint_path(path: Any) -> dict[str, Any] | None:
+    """One clear error for a URL, a missing file, a folder, or a file that does not load as weights only;
+    the loaded checkpoint otherwise (None for Lightning's names)."""
     if path is None or str(path) in LIGHTNING_CKPT_ALIASES:
-        return
+        return None
     text = str(path)
     if "://" in text:
         raise ConfigError(
             f"--ckpt_path {text}: skelact loads checkpoints from local files only",
             hint="download the file, check where it comes from, and pass its path",
         )
-    load_checkpoint(text, trainer_state=True)  # weights_only=True; a SkelactError names file and reason
+    return load_checkpoint(text, trainer_state=True)  # weights_only=True; a SkelactError names file, reason
 
 
 def scale_lr_to_total_batch(model: Any, datamodule: Any, trainer: Any, reference_batch: int | None) -> None:
@@ -146,31 +153,53 @@ def scale_lr_to_total_batch(model: Any, datamodule: Any, trainer: Any, reference
 
 def default_callbacks() -> list[Any]:
     # Monitor and file names follow the model's `select_on` (best on val by default).
-    return [SelectionCheckpoint(), LearningRateMonitor(logging_interval="epoch"), EpochTimer()]
+    return [
+        SelectionCheckpoint(),
+        KeepSelectionOnResume(),
+        RestartLoaderOnResume(),
+        CheckpointOnSigterm(),
+        StopOnNonFiniteLoss(),
+        LearningRateMonitor(logging_interval="epoch"),
+        EpochTimer(),
+    ]
 
 
 def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
     """Build the CLI; `run=False` returns it with model, data and trainer instantiated (used by the demo)."""
     args, report = _pop_report(args)
+    root = _find_root_dir(args)
     given = _option_value(args, "--ckpt_path")
-    checked = None
+    resume: Resume | None = None
+    if args[:1] == ["fit"]:
+        given = given if given is not None else _config_value(args, "ckpt_path")
+        if given is None and SLURMEnvironment.detect():  # a requeued job: Lightning would take this file
+            given = newest_hpc_checkpoint(root)
+        if given is not None and "://" not in given:  # a URL is refused below
+            resume = resolve_resume(given, root)  # `last`, a run directory or a file -> file and run
+            given = resume.checkpoint
+            args = _with_option(args, "--ckpt_path", given)
+    checked, loaded = None, None
     if given is not None and not os.path.isdir(given):  # a run directory is resolved before testing
-        check_checkpoint_path(given)  # before LightningCLI, which reads a checkpoint file's hparams itself
+        loaded = check_checkpoint_path(given)  # before LightningCLI, which reads a file's hparams itself
         checked = given
     method = get_method(_method_name(args))
-    root = _find_root_dir(args)
-    version = _next_version(root)  # both loggers write into one run directory
+    purge_step = None
+    if resume is not None and resume.run_dir is not None:  # continue the run in its own directory
+        root, version = str(resume.run_dir.parent), resume.run_dir.name
+        purge_step = _logging_step(loaded or {})
+        rank_zero_info(f"resuming {resume.run_dir} from {resume.checkpoint}")
+        warnings.filterwarnings("ignore", message="Checkpoint directory .* exists and is not empty")
+    else:
+        version = _next_version(root)  # both loggers write into one run directory
+    logged = {"save_dir": root, "name": "", "version": version, "purge_step": purge_step}
     trainer_defaults = {
         "default_root_dir": root,
         "logger": [
             {
-                "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
-                "init_args": {"save_dir": root, "name": "", "version": version, "default_hp_metric": False},
+                "class_path": "skelact.cli.run_logs.RunTensorBoardLogger",
+                "init_args": {**logged, "default_hp_metric": False},
             },
-            {
-                "class_path": "lightning.pytorch.loggers.CSVLogger",
-                "init_args": {"save_dir": root, "name": "", "version": version},
-            },
+            {"class_path": "skelact.cli.run_logs.RunCSVLogger", "init_args": logged},
         ],
         "callbacks": default_callbacks(),
         "log_every_n_steps": 10,
@@ -214,8 +243,14 @@ def composed_config(args: list[str]) -> dict[str, Any]:
 
 
 def run_lightning(args: list[str]) -> None:
+    """Run `skelact fit|validate|test`; a run stopped by SIGTERM exits with 143 (methods/sigterm.py)."""
     tune_allocator()
-    build_cli(args)
+    try:
+        build_cli(args)
+    except BaseException as stop:
+        if isinstance(stop, SIGTERMException) or received_sigterm():
+            raise SystemExit(EXIT_CODE) from None
+        raise
 
 
 def _pop_report(args: list[str]) -> tuple[list[str], str | None]:
@@ -242,28 +277,60 @@ def _method_name(args: list[str]) -> str:
     Read before LightningCLI builds its parser, because the parser is built for one method class; the key
     stays in the arguments, so the run's config.yaml records it.
     """
-    import yaml  # a dependency of lightning's CLI
-
-    name = None
-    for i, arg in enumerate(args):
-        key, _, inline = arg.partition("=")
-        value = inline if inline else (args[i + 1] if i + 1 < len(args) else None)
-        if key == "--method" and value:
-            return value
-        if key == "--config" and value and os.path.isfile(value):
-            try:
-                with open(value, encoding="utf-8") as handle:
-                    config = yaml.safe_load(handle)
-            except (OSError, yaml.YAMLError):
-                continue  # LightningCLI reports the unreadable file itself
-            if isinstance(config, dict) and config.get("method"):
-                name = str(config["method"])
-    return name or DEFAULT_METHOD
+    return _option_value(args, "--method") or _config_value(args, "method") or DEFAULT_METHOD
 
 
 def _find_root_dir(args: list[str]) -> str:
-    """The run directory: `--trainer.default_root_dir` if given on the command line, else runs/."""
-    return _option_value(args, "--trainer.default_root_dir") or "runs"
+    """The directory of runs: `--trainer.default_root_dir` on the command line, else the last config file
+    that sets it, else runs/. The loggers, and so the checkpoints, go into its next version_N."""
+    return (
+        _option_value(args, "--trainer.default_root_dir")
+        or _config_value(args, "trainer", "default_root_dir")
+        or "runs"
+    )
+
+
+def _config_value(args: list[str], *keys: str) -> str | None:
+    """The value at `keys` in the last `--config` file of a command line that sets it (read before
+    LightningCLI parses, as the parser's classes and the run directory depend on it)."""
+    import yaml  # a dependency of lightning's CLI
+
+    found = None
+    for i, arg in enumerate(args):
+        key, _, inline = arg.partition("=")
+        path = inline if inline else (args[i + 1] if i + 1 < len(args) else None)
+        if key != "--config" or not path or not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                value: Any = yaml.safe_load(handle)
+        except (OSError, yaml.YAMLError):
+            continue  # LightningCLI reports the unreadable file itself
+        for name in keys:
+            value = value.get(name) if isinstance(value, dict) else None
+        if value not in (None, ""):
+            found = str(value)
+    return found
+
+
+def _with_option(args: list[str], option: str, value: str) -> list[str]:
+    """`args` with `option` set to `value`: its first occurrence replaced, or appended (which overrides the
+    config files)."""
+    out = list(args)
+    for i, arg in enumerate(out):
+        if arg.startswith(f"{option}="):
+            out[i] = f"{option}={value}"
+            return out
+        if arg == option and i + 1 < len(out):
+            out[i + 1] = value
+            return out
+    return [*out, option, value]
+
+
+def _logging_step(checkpoint: dict[str, Any]) -> int:
+    """The logging step a checkpoint was written at: logs from that step on are redone by the resumed run."""
+    epoch_loop = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_loop.state_dict", {})
+    return int(epoch_loop.get("_batches_that_stepped", checkpoint.get("global_step", 0)))
 
 
 def _option_value(args: list[str], option: str) -> str | None:

@@ -17,6 +17,7 @@ directory, with `--report selected|last` choosing between its selected and its l
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_warn
 
+from skelact.atomic import atomic_path
 from skelact.errors import ConfigError
 
 SELECT_ON: tuple[str, ...] = ("val", "last", "test_optimistic")
@@ -96,6 +98,23 @@ class SelectionCheckpoint(ModelCheckpoint):
         last.ckpt is written at every checkpointing point, as `save_last` documents."""
         if self.save_last and not self._should_skip_saving_checkpoint(trainer):
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+    def save_last_now(self, trainer: L.Trainer) -> str:
+        """Write the run's current state as last.ckpt, atomically and recorded with role "last": a run stopped
+        between epochs (methods/sigterm.py) resumes from it with `--ckpt_path last`. Call it on every rank."""
+        assert self.dirpath is not None, "called before setup"
+        target = os.path.join(self.dirpath, self.CHECKPOINT_NAME_LAST + self.FILE_EXTENSION)
+        self.last_model_path = target  # the state written below names the file it is in
+        self._role = "last"
+        try:
+            if trainer.is_global_zero:  # a link (select_on=last) is replaced, its target is not written
+                with atomic_path(target) as tmp:
+                    trainer.save_checkpoint(tmp, weights_only=False)
+            else:
+                trainer.save_checkpoint(target, weights_only=False)  # collective; only rank 0 writes
+        finally:
+            self._role = None
+        return target
 
     def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
         # ModelCheckpoint sets last_model_path / best_model_path to the file before writing it.
