@@ -79,3 +79,22 @@ def test_stream_instantiates_with_its_part(stream: str, synthetic_store_3d: Path
     assert backbone.part == {"body": "body", "hand": "hands", "leg": "legs"}[stream]
     assert backbone.in_channels == 12 and not backbone.official_quirks
     assert cli.model.hparams.lr == pytest.approx(0.1 * 8 / 200)
+
+
+def test_official_overlay_switches_the_model_and_the_data(synthetic_store_3d: Path, tmp_path: Path) -> None:
+    """recipes/psumnet_official.yaml after the recipe: the released model rules and the feeder's
+    valid-frame count, both (either alone gives neither the released input nor the corrected one)."""
+    args = [
+        *("--config", str(CONFIGS / "trainer" / "cpu.yaml")),
+        *args_for("synthetic3d", "leg"),
+        *("--config", str(CONFIGS / "recipes" / "psumnet_official.yaml")),
+        *("--data.store", str(synthetic_store_3d), "--trainer.default_root_dir", str(tmp_path)),
+        *("--data.batch_size", "8", "--data.num_workers", "0"),
+    ]
+    cli = build_cli(args, run=False)
+    backbone = cli.model.net.backbone
+    assert isinstance(backbone, PSUMNet) and backbone.official_quirks
+    assert backbone.blocks[0].gcn.rel_channels == 1 and not backbone.mmdg.features.mask_missing
+    assert cli.datamodule.spec.valid_frames == "count"
+    plain = composed_config(args_for("synthetic3d", "leg"))
+    assert value(plain, "data.valid_frames") == "last" and not (value(plain, "model.model_args") or {})

@@ -1,4 +1,5 @@
-"""ClipSpec validation and make_clips: shapes, persons, score channel, centring, crop-resize blending."""
+"""ClipSpec validation and make_clips: shapes, persons, score channel, centring, crop-resize blending, the
+feeders' valid-frame count."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 
 from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips
-from skelact.data.transforms.temporal import crop_resize_positions, uniform_sample_indices
-from skelact.errors import ConfigError
+from skelact.data.transforms.temporal import crop_resize_positions, interpolate_frames, uniform_sample_indices
+from skelact.errors import ConfigError, FormatError
 from skelact.skeleton import get_layout
 
 LAYOUT = get_layout("ntu25")
@@ -49,6 +50,7 @@ def _clips(kp, spec, *, test_mode=False, seed=0, score=None):
         ({"clip_len": 0}, "must be positive"),
         ({"num_test_clips": 0}, "must be positive"),
         ({"max_persons": 0}, "must be positive"),
+        ({"valid_frames": "nonzero"}, r"unknown valid_frames rule 'nonzero'.*last, count"),
     ],
 )
 def test_clip_spec_rejects_bad_values(kwargs: dict, message: str):
@@ -70,6 +72,7 @@ def test_clip_spec_round_trips_through_a_dict_and_json():
         max_persons=1,
         with_score=True,
         crop_ratio=[0.3, 1],  # type: ignore[arg-type]  # lists from YAML/JSON become float tuples
+        valid_frames="count",
     )
     assert spec.crop_ratio == (0.3, 1.0)
     data = spec.to_dict()
@@ -77,6 +80,7 @@ def test_clip_spec_round_trips_through_a_dict_and_json():
     assert ClipSpec.from_dict(data) == spec
     assert ClipSpec.from_dict(json.loads(json.dumps(data))) == spec
     assert ClipSpec.from_dict({}) == ClipSpec()
+    assert ClipSpec().valid_frames == "last"  # checkpoints without the key keep skelact's rule
 
 
 def test_clip_spec_rejects_unknown_normalisation():
@@ -275,3 +279,46 @@ def test_image_normalisation_takes_the_frame_size_from_the_sample_meta() -> None
     )
     np.testing.assert_allclose(clips[..., 0], 1.0)
     np.testing.assert_allclose(clips[..., 1], 0.0)
+
+
+# ---------------------------------------------------------------- valid frames: the feeders' count
+
+
+def _with_gap() -> np.ndarray:
+    """20 frame-coded frames, nobody in frames 3-5 and person 1 absent before frame 8: 17 non-zero frames."""
+    kp = _frame_coded(m=2, t=20)
+    kp[:, 3:6] = 0
+    kp[1, :8] = 0
+    return kp
+
+
+@pytest.mark.parametrize("test_mode", [True, False])
+def test_count_crops_from_the_first_count_frames(test_mode: bool):
+    """CTR-GCN's and PSUMNet's feeders crop frames 0 .. count - 1, however the empty frames lie; skelact's
+    default crops up to the last non-zero frame."""
+    kp = _with_gap()
+    spec = ClipSpec(clip_len=8, sampling="crop_resize", valid_frames="count", crop_ratio=(0.5, 1.0))
+    clips = _clips(kp, spec, test_mode=test_mode, seed=4)
+    positions = crop_resize_positions(
+        17, 8, ratio=(0.5, 1.0), test_mode=test_mode, rng=np.random.default_rng(4)
+    )
+    np.testing.assert_allclose(clips[0], interpolate_frames(kp, positions), rtol=1e-6)
+    default = _clips(kp, ClipSpec(clip_len=8, sampling="crop_resize"), test_mode=test_mode, seed=4)
+    last = crop_resize_positions(20, 8, ratio=(0.5, 1.0), test_mode=test_mode, rng=np.random.default_rng(4))
+    np.testing.assert_allclose(default[0], interpolate_frames(kp, last), rtol=1e-6)
+    assert not np.allclose(positions, last)
+
+
+def test_count_applies_to_uniform_sampling_and_counts_only_kept_persons():
+    kp = np.concatenate([_with_gap(), _frame_coded(m=1, t=20)])  # a third person, present throughout
+    spec = ClipSpec(clip_len=6, num_test_clips=2, valid_frames="count", max_persons=2)
+    clips = _clips(kp, spec, test_mode=True)
+    frames = uniform_sample_indices(17, 6, num_clips=2, test_mode=True)  # the dropped person is not counted
+    for k in range(2):
+        np.testing.assert_array_equal(clips[k], kp[:2, frames[k]])
+
+
+def test_count_of_an_empty_sequence_is_an_error():
+    spec = ClipSpec(clip_len=4, sampling="crop_resize", valid_frames="count")
+    with pytest.raises(FormatError, match="0 frames"):
+        _clips(np.zeros((2, 6, V, 3), np.float32), spec, test_mode=True)

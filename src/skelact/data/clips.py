@@ -18,12 +18,14 @@ from skelact.data.transforms.normalize import NORMALIZE_METHODS, normalize_sampl
 from skelact.data.transforms.temporal import (
     crop_resize_positions,
     frames_for_positions,
+    nonzero_frame_count,
     uniform_sample_indices,
 )
 from skelact.errors import ConfigError
 from skelact.skeleton.layout import Layout
 
 SAMPLING_METHODS = ("uniform", "crop_resize")
+VALID_FRAME_RULES = ("last", "count")
 
 # read_frames(frames) -> (keypoint (M, F, V, C), score (M, F, V) or None) for an int array of frame indices.
 FrameReader = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
@@ -41,6 +43,11 @@ class ClipSpec:
         max_persons: persons kept (extra persons dropped, missing ones zero-padded).
         with_score: append the keypoint score as a last channel (2D data with confidences).
         crop_ratio: crop fraction range for "crop_resize" training.
+        valid_frames: the frames sampling draws from, always starting at frame 0: "last", up to the last
+            frame with a non-zero coordinate (the stored length); "count", as many frames as have a
+            non-zero sum (`nonzero_frame_count`, CTR-GCN's and PSUMNet's feeders: a gap or an empty start
+            inside the sequence cuts as many frames off its end). "last" is the default because the count
+            drops real frames; "count" reproduces the released feeders.
     """
 
     clip_len: int = 64
@@ -50,6 +57,7 @@ class ClipSpec:
     max_persons: int = 2
     with_score: bool = False
     crop_ratio: tuple[float, float] = (0.5, 1.0)
+    valid_frames: Literal["last", "count"] = "last"
 
     def __post_init__(self) -> None:
         if self.sampling not in SAMPLING_METHODS:
@@ -61,6 +69,9 @@ class ClipSpec:
         if self.normalize not in NORMALIZE_METHODS:
             known = ", ".join(NORMALIZE_METHODS)
             raise ConfigError(f"unknown normalize method {self.normalize!r}; choose one of {known}")
+        if self.valid_frames not in VALID_FRAME_RULES:
+            known = ", ".join(VALID_FRAME_RULES)
+            raise ConfigError(f"unknown valid_frames rule {self.valid_frames!r}; choose one of {known}")
         if self.sampling == "crop_resize" and self.num_test_clips > 1:
             raise ConfigError("crop_resize tests one deterministic central crop; set num_test_clips to 1")
         object.__setattr__(self, "crop_ratio", tuple(float(r) for r in self.crop_ratio))
@@ -94,14 +105,15 @@ def make_clips(
     size of 2D pixel keypoints, needed by ``normalize: image`` (see `image_size_from_meta`).
     """
     num_clips = spec.num_test_clips if test_mode else 1
+    span = _valid_frames(read_frames, num_frames, spec)
     if spec.sampling == "uniform":
         frames = uniform_sample_indices(
-            num_frames, spec.clip_len, num_clips=num_clips, test_mode=test_mode, rng=rng
+            span, spec.clip_len, num_clips=num_clips, test_mode=test_mode, rng=rng
         ).reshape(-1)
         keypoint, score = _read_normalized(read_frames, num_frames, frames, spec, layout, image_size)
     else:  # crop_resize: one clip, linearly interpolated between neighbouring frames (CTR-GCN)
         positions = crop_resize_positions(
-            num_frames, spec.clip_len, ratio=spec.crop_ratio, test_mode=test_mode, rng=rng
+            span, spec.clip_len, ratio=spec.crop_ratio, test_mode=test_mode, rng=rng
         )
         lo, hi, weight = frames_for_positions(positions)
         both, score_both = _read_normalized(
@@ -124,6 +136,15 @@ def image_size_from_meta(meta: Mapping[str, Any]) -> tuple[int, int] | None:
         return None
     height, width = shape
     return int(height), int(width)
+
+
+def _valid_frames(read_frames: FrameReader, num_frames: int, spec: ClipSpec) -> int:
+    """How many frames, from frame 0, sampling draws from (`ClipSpec.valid_frames`); "count" reads the whole
+    sequence and counts over the persons a clip keeps, as the feeders count over their padded persons."""
+    if spec.valid_frames == "last":
+        return num_frames
+    keypoint, _ = read_frames(np.arange(num_frames))
+    return nonzero_frame_count(np.asarray(keypoint[: spec.max_persons], dtype=np.float32))
 
 
 def _read_normalized(

@@ -85,7 +85,7 @@ class SkeletonDataModule(L.LightningDataModule):
         train_split, val_split, test_split: split names inside the store. `val_split=None` disables
             validation; model selection then keeps the last epoch (with a warning).
         predict_split: split used by `predict` (defaults to the test split).
-        clip_len, sampling, num_test_clips, max_persons, with_score, crop_ratio: see `ClipSpec`.
+        clip_len, sampling, num_test_clips, max_persons, with_score, crop_ratio, valid_frames: see `ClipSpec`.
         normalize: a `ClipSpec` normalisation. Default: the one the store's preparation recorded
             (`online_normalize` in its provenance, e.g. ``center_align`` for NTU ``--preset pyskl``), else
             "none". A value that contradicts the store's record is an error: the store was prepared for it.
@@ -114,6 +114,7 @@ class SkeletonDataModule(L.LightningDataModule):
         max_persons: int = 2,
         with_score: bool = False,
         crop_ratio: tuple[float, float] = (0.5, 1.0),
+        valid_frames: Literal["last", "count"] = "last",
         batch_size: int = 32,
         num_workers: int = 0,
         repeat: int = 1,
@@ -141,6 +142,7 @@ class SkeletonDataModule(L.LightningDataModule):
             max_persons=max_persons,
             with_score=with_score,
             crop_ratio=crop_ratio,
+            valid_frames=valid_frames,
         )
         for name in (train_split, val_split, test_split, predict_split):
             if name is not None:

@@ -14,6 +14,7 @@ from skelact.data.transforms.temporal import (
     evenly_spaced_indices,
     frames_for_positions,
     interpolate_frames,
+    nonzero_frame_count,
     random_sorted_indices,
     uniform_sample_indices,
     valid_length,
@@ -146,6 +147,20 @@ def test_valid_length_counts_up_to_the_last_non_zero_frame():
     assert valid_length(kp) == 4
     assert valid_length(kp[..., 0]) == 4  # (M, T, V) too
     assert valid_length(np.zeros((1, 5, 25, 3))) == 0
+
+
+def test_nonzero_frame_count_is_the_released_feeders_count():
+    """CTR-GCN's and PSUMNet's feeders: the number of frames whose values do not sum to zero, anywhere."""
+    kp = np.zeros((2, 9, 25, 3), dtype=np.float32)
+    kp[0, 1:3] = 1.0  # frame 0 empty: a person appears at frame 1
+    kp[1, 4:7] = 0.5  # frame 3 empty inside, frames 7, 8 padding
+    kp[:, 5] = 0.0
+    kp[0, 5, 0, 0], kp[1, 5, 3, 2] = 2.0, -2.0  # frame 5 holds values, but their sum is zero
+    assert nonzero_frame_count(kp) == 4  # frames 1, 2, 4, 6
+    assert valid_length(kp) == 7  # skelact's default: up to the last non-zero frame
+    assert nonzero_frame_count(np.zeros((1, 5, 25, 3))) == 0
+    with pytest.raises(FormatError, match="persons, frames, joints, coords"):
+        nonzero_frame_count(kp[..., 0])
 
 
 def test_nw_ucla_sampling():

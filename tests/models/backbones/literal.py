@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -42,11 +44,14 @@ class LiteralTemporalConvBN(nn.Module):
 
 
 class LiteralCTRGC(nn.Module):
-    """Channel-wise topology refinement for ONE subset: R = alpha * conv4(tanh(x1_u - x2_v)) + A_k."""
+    """Channel-wise topology refinement for ONE subset: R = alpha * conv4(tanh(x1_u - x2_v)) + A_k.
 
-    def __init__(self, c_in: int, c_out: int) -> None:
+    `samg`: PSUMNet's copy (SAMG), whose relation width is 8 for 3 or 6 input channels (CTR-GCN: 3 or 9)."""
+
+    def __init__(self, c_in: int, c_out: int, samg: bool = False) -> None:
         super().__init__()
-        rel = 8 if c_in in (3, 9) else c_in // 8
+        keep_eight = (3, 6) if samg else (3, 9)
+        rel = 8 if c_in in keep_eight else c_in // 8
         self.conv1 = nn.Conv2d(c_in, rel, 1)
         self.conv2 = nn.Conv2d(c_in, rel, 1)
         self.conv3 = nn.Conv2d(c_in, c_out, 1)
@@ -62,9 +67,9 @@ class LiteralCTRGC(nn.Module):
 
 
 class LiteralCTRUnitGCN(nn.Module):
-    def __init__(self, c_in: int, c_out: int, A: Tensor) -> None:
+    def __init__(self, c_in: int, c_out: int, A: Tensor, samg: bool = False) -> None:
         super().__init__()
-        self.convs = nn.ModuleList(LiteralCTRGC(c_in, c_out) for _ in range(A.shape[0]))
+        self.convs = nn.ModuleList(LiteralCTRGC(c_in, c_out, samg) for _ in range(A.shape[0]))
         self.down = (
             nn.Sequential(nn.Conv2d(c_in, c_out, 1), nn.BatchNorm2d(c_out))
             if c_in != c_out
@@ -115,9 +120,11 @@ class LiteralCTRMultiScaleTCN(nn.Module):
 
 
 class LiteralCTRBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, A: Tensor, stride: int = 1, residual: bool = True) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, A: Tensor, stride: int = 1, residual: bool = True, samg: bool = False
+    ) -> None:
         super().__init__()
-        self.gcn1 = LiteralCTRUnitGCN(c_in, c_out, A)
+        self.gcn1 = LiteralCTRUnitGCN(c_in, c_out, A, samg)
         self.tcn1 = LiteralCTRMultiScaleTCN(c_out, c_out, stride)
         self.has_residual = residual
         if residual and (c_in != c_out or stride != 1):
@@ -357,10 +364,31 @@ def literal_spatial_graph(num_node: int, inward_one_based: list[tuple[int, int]]
     return torch.stack([self_link, normalize_digraph(edge2mat(inward)), normalize_digraph(edge2mat(outward))])
 
 
+def literal_valid_frame_num(data: np.ndarray) -> int:
+    """The released feeders' valid length of a padded (C, T, V, M) sample: frames whose sum over
+    coordinates, then persons, then joints is not zero, counted wherever they are."""
+    return int(np.sum(data.sum(0).sum(-1).sum(-1) != 0))
+
+
+def literal_valid_crop_resize(data: np.ndarray, valid_frame_num: int, p: float, window: int) -> np.ndarray:
+    """CTR-GCN's ``valid_crop_resize`` at test time (one ratio p, PSUMNet's 0.95): the central part of
+    frames 0 .. valid_frame_num - 1, trimmed by int((1 - p) * valid / 2) at each end, stretched to `window`
+    frames by bilinear interpolation of the (C * V * M) x frames image, align_corners=False."""
+    C, _, V, M = data.shape
+    bias = int((1 - p) * valid_frame_num / 2)
+    crop = data[:, bias : valid_frame_num - bias]
+    length = crop.shape[1]
+    image = torch.tensor(crop, dtype=torch.float).permute(0, 2, 3, 1).contiguous().view(C * V * M, length)
+    image = F.interpolate(image[None, None], size=(C * V * M, window), mode="bilinear", align_corners=False)
+    return image.squeeze().contiguous().view(C, V, M, window).permute(0, 3, 1, 2).contiguous().numpy()
+
+
 class LiteralPSUMNet(nn.Module):
     """PSUMNet's released feeder and model for one stream: the part's joints copied one by one, bones by a
     loop over the 1-based pairs (a later pair overwrites), forward-difference motions, [J, B, JV, BV], then
-    the official `Model`: data BN, the stream's rows of TCN_GCN units in a ModuleList ``layers``, fc."""
+    the official `Model`: data BN, the stream's rows of TCN_GCN units (SAMG relation widths) in a ModuleList
+    ``layers``, fc. `in_channels` below 12 feeds the model the first channels of [J, B, JV, BV] (the
+    released `Model` takes ``in_channels`` from its config; its feeder always makes 12)."""
 
     TABLE = [(12, 64, 1), (64, 64, 1), (64, 64, 1), (64, 64, 1), (64, 128, 2), (128, 128, 1), (128, 128, 1),
              (128, 256, 2), (256, 256, 1), (256, 256, 1)]  # fmt: skip
@@ -372,13 +400,15 @@ class LiteralPSUMNet(nn.Module):
         rows: list[int],
         num_classes: int,
         num_persons: int,
+        in_channels: int = 12,
     ) -> None:
         super().__init__()
-        self.joints, self.pairs = joints, pairs_one_based
+        self.joints, self.pairs, self.in_channels = joints, pairs_one_based, in_channels
         A = literal_spatial_graph(len(joints), pairs_one_based)
-        self.data_bn = nn.BatchNorm1d(num_persons * 12 * len(joints))
+        self.data_bn = nn.BatchNorm1d(num_persons * in_channels * len(joints))
+        table = [(in_channels, *self.TABLE[0][1:]), *self.TABLE[1:]]
         self.layers = nn.ModuleList(
-            LiteralCTRBlock(*self.TABLE[r - 1][:2], A, self.TABLE[r - 1][2], residual=r != 1) for r in rows
+            LiteralCTRBlock(*table[r - 1][:2], A, table[r - 1][2], residual=r != 1, samg=True) for r in rows
         )
         self.fc = nn.Linear(256, num_classes)
 
@@ -397,7 +427,7 @@ class LiteralPSUMNet(nn.Module):
         return torch.cat([part, bone, joint_vel, bone_vel], dim=1)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.feeder(x)
+        x = self.feeder(x)[:, : self.in_channels]
         N, C, T, V, M = x.size()
         x = x.permute(0, 4, 3, 1, 2).contiguous().view(N, M * V * C, T)
         x = self.data_bn(x)

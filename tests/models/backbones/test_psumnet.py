@@ -1,14 +1,20 @@
 """PSUMNet streams: exact parameter counts of the released code (specs/psumnet.md section 5), block plans,
-shapes on every layout with parts, graphs from the part pairs, initialisation and the registry names."""
+shapes on every layout with parts, graphs from the part pairs, initialisation, the registry names, and
+``official_quirks`` against a literal transcription of the released feeder and model."""
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import pytest
 import torch
 
+from skelact.data.clips import ClipSpec, make_clips
 from skelact.errors import ConfigError
 from skelact.models import create_model, model_options
 from skelact.models.backbones.psumnet import PSUMNet, convert_official_state_dict
+from skelact.models.inputs.part_modality import PartModalityFeatures
 from skelact.skeleton import get_layout
 from skelact.skeleton.graph import listed_partition
 from skelact.skeleton.parts import part_layout
@@ -214,3 +220,127 @@ def test_corrected_graph_differs_from_the_released_one_only_where_the_quirks_are
     corrected = torch.from_numpy(listed_partition(part_layout("ntu25", "legs")))
     changed = (corrected != quirky).any(0).nonzero().tolist()
     assert {j for pair in changed for j in pair} <= {0, 3, 4, 5, 6, 7, 8}  # hips, feet: the shifted chain
+
+
+# ------------------------------------------------------------------ the released input on every clip
+
+
+def persons_come_and_go() -> np.ndarray:
+    """A stored NTU sample (M, T, V, C), 80 frames: person 0 in frames 0-59, person 1 from frame 10 to the
+    end, nobody in frames 30-34 (a gap: the feeders count 75 valid frames, skelact's default keeps 80), and
+    person 1's left arm (joints 4-7) missing in frames 40-44."""
+    rng = np.random.default_rng(5)
+    kp = rng.uniform(0.2, 1.5, size=(2, 80, 25, 3)).astype(np.float32)
+    kp[0, 60:] = 0
+    kp[1, :10] = 0
+    kp[:, 30:35] = 0
+    kp[1, 40:45, 4:8] = 0
+    return kp
+
+
+def released_clip(literal, kp: np.ndarray, window: int = 64) -> torch.Tensor:
+    """The released test-time feeder's crop of `kp`, zero-padded to 300 frames as its data file is:
+    (1, M, window, V, C)."""
+    data = np.zeros((kp.shape[3], 300, kp.shape[2], kp.shape[0]), np.float32)
+    data[:, : kp.shape[1]] = kp.transpose(3, 1, 2, 0)
+    clip = literal.literal_valid_crop_resize(data, literal.literal_valid_frame_num(data), 0.95, window)
+    return torch.from_numpy(clip).permute(3, 1, 2, 0)[None]
+
+
+def skelact_clip(kp: np.ndarray, valid_frames: str, window: int = 64) -> torch.Tensor:
+    """skelact's test-time clip of `kp` with PSUMNet's recipe settings: (1, M, window, V, C)."""
+    spec = ClipSpec(clip_len=window, sampling="crop_resize", valid_frames=valid_frames)  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    clips = make_clips(
+        lambda f: (kp[:, f], None), kp.shape[1], spec, get_layout("ntu25"), test_mode=True, rng=rng
+    )
+    return torch.from_numpy(clips)
+
+
+@pytest.mark.parametrize("part", ["body", "hands", "legs"])
+def test_official_quirks_input_equals_the_released_feeder_where_persons_come_and_go(
+    literal, part: str
+) -> None:
+    """Clip (valid length = count of non-zero frames) and MMDG (bones and motions subtracted at missing
+    joints too) equal the released feeder's; the corrected defaults differ on this very sample."""
+    kp = persons_come_and_go()
+    joints, pairs, rows = RELEASED[("ntu25", part)]
+    reference = literal.LiteralPSUMNet(joints, pairs, rows, num_classes=5, num_persons=2)
+    released = released_clip(literal, kp)
+    ours = skelact_clip(kp, "count")
+    torch.testing.assert_close(ours, released, rtol=1e-6, atol=1e-6)
+    expected = reference.feeder(ours).permute(0, 4, 2, 3, 1)  # (N, 12, T, V, M) -> (N, M, T, V, 12)
+    quirky = PartModalityFeatures("ntu25", part, official_quirks=True)
+    torch.testing.assert_close(quirky(ours), expected, rtol=0, atol=1e-6)
+    # The sample exercises both rules: the default clip and features differ (body and hands have the same
+    # pairs either way, so there only the masking differs).
+    assert (skelact_clip(kp, "last") - released).abs().max() > 1e-1
+    assert (PartModalityFeatures("ntu25", part)(ours) - expected).abs().max() > 1e-1
+
+
+def test_official_quirks_logits_equal_the_released_stream_where_persons_come_and_go(
+    literal,
+) -> None:
+    """Legs (the stream with the most quirks), in float64, on skelact's clips of that sample and of it with
+    the persons swapped (16 frames, to stay fast: the window changes nothing in the rules)."""
+    joints, pairs, rows = RELEASED[("ntu25", "legs")]
+    torch.manual_seed(0)
+    reference = literal.LiteralPSUMNet(joints, pairs, rows, num_classes=14, num_persons=2)
+    literal.randomise(reference, calibrate=(3, 2, 12, 25, 3))
+    model = create_model("psumnet_leg", layout="ntu25", in_channels=3, num_classes=14, official_quirks=True)
+    model.load_state_dict(convert_official_state_dict(reference.state_dict()), strict=True)
+    kp = persons_come_and_go()
+    x = torch.cat([skelact_clip(kp, "count", window=16), skelact_clip(kp[::-1].copy(), "count", window=16)])
+    torch.testing.assert_close(x[:1], released_clip(literal, kp, window=16), rtol=1e-6, atol=1e-6)
+    reference64, model64 = copy.deepcopy(reference).double().eval(), copy.deepcopy(model).double().eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model64(x.double()), reference64(x.double()), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("modality", "channels", "released", "corrected"),
+    [
+        ("j", 3, 8, 8),
+        ("j,b", 6, 8, 8),
+        ("j,b,jm", 9, 1, 8),
+        ("j,b,jm,bm", 12, 1, 8),
+        ("j,b,jm,bm,k,km", 18, 2, 8),
+    ],
+)
+def test_first_relation_width_follows_the_released_samg_rule(
+    modality: str, channels: int, released: int, corrected: int
+) -> None:
+    """Released SAMG: 8 for 3 or 6 input channels, else C // 8 (9 -> 1, where CTR-GCN keeps 8).
+    Corrected: 8."""
+    kwargs = dict(layout="ntu25", in_channels=3, num_classes=5, modality=modality, base_channels=8)
+    quirky = create_model("psumnet_leg", official_quirks=True, **kwargs)
+    default = create_model("psumnet_leg", **kwargs)
+    assert quirky.in_channels == default.in_channels == channels
+    assert quirky.blocks[0].gcn.rel_channels == released and default.blocks[0].gcn.rel_channels == corrected
+    later = [b.gcn.in_channels // 8 for b in default.blocks[1:]]  # both rules agree past the first layer
+    assert [b.gcn.rel_channels for b in quirky.blocks[1:]] == later
+    assert [b.gcn.rel_channels for b in default.blocks[1:]] == later
+
+
+def test_released_relation_width_zero_is_refused() -> None:
+    """2D without scores, joint only: 2 // 8 = 0 in the released rule, which builds nothing."""
+    kwargs = dict(layout="coco17", in_channels=2, num_classes=5, num_coords=2, modality="j,b")
+    with pytest.raises(ConfigError, match=r"4 // 8 = 0"):
+        create_model("psumnet_leg", official_quirks=True, **kwargs)
+    assert create_model("psumnet_leg", **kwargs).blocks[0].gcn.rel_channels == 8
+
+
+def test_official_quirks_nine_channel_stream_equals_the_released_model(literal) -> None:
+    """[J, B, JV] into a released `Model` built with in_channels 9: same logits, first relation width 1."""
+    joints, pairs, rows = RELEASED[("ntu25", "legs")]
+    torch.manual_seed(0)
+    reference = literal.LiteralPSUMNet(joints, pairs, rows, num_classes=14, num_persons=2, in_channels=9)
+    literal.randomise(reference, calibrate=(3, 2, 12, 25, 3))
+    model = create_model(
+        "psumnet_leg", layout="ntu25", in_channels=3, num_classes=14, modality="j,b,jm", official_quirks=True
+    )
+    model.load_state_dict(convert_official_state_dict(reference.state_dict()), strict=True)
+    x = torch.randn(3, 2, 12, 25, 3, generator=torch.Generator().manual_seed(1))
+    reference.eval(), model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference(x), atol=1e-5, rtol=1e-5)

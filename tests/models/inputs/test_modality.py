@@ -57,6 +57,29 @@ def test_motion_last_frame_zero_and_masked():
     assert out[1, 1, 3, 3].all()
 
 
+def test_unmasked_differences_subtract_at_missing_joints_too():
+    """mask_missing=False (the released feeders): a joint appearing or disappearing is a jump from or to the
+    origin, a bone with a missing end the other end's coordinates."""
+    x = _batch()
+    x[1, 1, 2, 3] = 0.0  # joint 3 (head) missing in frame 2
+    x[0, 0, 1, 20] = 0.0  # spine shoulder (parent of 1, 2, 4, 8) missing in frame 1
+    out = ModalityFeatures(NTU, "j,b,jm,bm", mask_missing=False)(x)
+    joint, bone, joint_motion, bone_motion = out.split(3, dim=-1)
+    torch.testing.assert_close(joint, x, rtol=0, atol=0)
+    parents = torch.tensor(NTU.parents)
+    plain_bone = x - x[..., parents, :]
+    torch.testing.assert_close(bone, plain_bone, rtol=0, atol=0)
+    torch.testing.assert_close(bone[0, 0, 1, 2], x[0, 0, 1, 2])  # neck - missing spine shoulder
+    torch.testing.assert_close(joint_motion[:, :, :-1], x[:, :, 1:] - x[:, :, :-1], rtol=0, atol=0)
+    torch.testing.assert_close(joint_motion[1, 1, 1, 3], -x[1, 1, 1, 3])  # to the origin
+    torch.testing.assert_close(bone_motion[:, :, :-1], plain_bone[:, :, 1:] - plain_bone[:, :, :-1])
+    assert not joint_motion[:, :, -1].any() and not bone_motion[:, :, -1].any()
+    masked = ModalityFeatures(NTU, "j,b,jm,bm")(x)
+    differs = (masked != out).any(-1)
+    assert differs[1, 1, 1, 3] and differs[0, 0, 1, 2]  # the default masks exactly there
+    torch.testing.assert_close(masked[0, 1], out[0, 1], rtol=0, atol=0)  # nothing missing: equal
+
+
 def test_channel_order_bone_motion_and_out_channels():
     x = _batch()
     feats = ModalityFeatures(NTU, "b,j,bm,jm")

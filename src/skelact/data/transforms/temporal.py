@@ -156,6 +156,21 @@ def valid_length(keypoint: np.ndarray) -> int:
     return int(nonzero[-1]) + 1 if nonzero.size else 0
 
 
+def nonzero_frame_count(keypoint: np.ndarray) -> int:
+    """CTR-GCN's and PSUMNet's feeders' valid length: how many frames of (M, T, V, C) have a non-zero sum
+    (over coordinates, then persons, then joints, the feeders' order), wherever they are.
+
+    Unlike `valid_length` this counts, so a gap inside a sequence (every person absent) or an empty start
+    shortens the frames the feeders sample from the end, and a frame whose values cancel counts as empty.
+    """
+    if keypoint.ndim != 4:
+        raise FormatError(
+            f"expected (persons, frames, joints, coords), got shape {keypoint.shape}",
+            where="nonzero_frame_count",
+        )
+    return int(np.count_nonzero(keypoint.sum(axis=-1).sum(axis=0).sum(axis=-1)))
+
+
 def random_sorted_indices(
     num_frames: int, clip_len: int, rng: np.random.Generator | None = None
 ) -> np.ndarray:

@@ -16,10 +16,13 @@ The whole MMDG lives inside the model, as in the paper's diagram, so training, `
 feed it plain keypoints (``model.modality: j``) and a checkpoint rebuilds the stream from its model_args.
 
 ``official_quirks`` reproduces the released code: its part pairs (`parts.OFFICIAL_QUIRKS`: the off-by-one
-NTU leg list, the shifted SHREC'17 indices) and its first-layer relation width R = 12 // 8 = 1. Off (the
-default): corrected pairs and R = 8 in the first layer, CTR-GCN's width for raw-coordinate input
-[design choice]. Parameter counts: docs/psumnet.md. Released checkpoints (the body stream's) load through
-`convert_official_state_dict` into a stream built with ``official_quirks=True``.
+NTU leg list, the shifted SHREC'17 indices), its feeder's unmasked bones and motions (`PartModalityFeatures`)
+and its SAMG relation width (`released_relation_channels`: R = 12 // 8 = 1 in the first layer, 9 // 8 = 1
+for a 9-channel modality). Off (the default): corrected pairs, masked differences and R = 8 in the first
+layer, CTR-GCN's width for raw-coordinate input [design choice]. The feeder's valid-length rule is the data's
+(``data.valid_frames: count``, `skelact.data.clips.ClipSpec`). Parameter counts: docs/psumnet.md. Released
+checkpoints (the body stream's) load through `convert_official_state_dict` into a stream built with
+``official_quirks=True``.
 """
 
 from __future__ import annotations
@@ -51,6 +54,18 @@ STREAM_BLOCKS: dict[str, tuple[int, ...]] = {
 # The registered per-stream names: PSUMNet's stream names -> the layout part they read.
 STREAMS: dict[str, str] = {"body": "body", "hand": "hands", "leg": "legs"}
 CORRECTED_FIRST_RELATION = 8  # CTR-GCN's relation width for raw-coordinate input (3 or 9 channels)
+
+
+def released_relation_channels(in_channels: int) -> int:
+    """The released SAMG's relation width: 8 for 3 or 6 input channels, else in_channels // 8 (CTR-GCN
+    keeps 8 for 9 channels; the released rule gives 1, as for 12). A width of 0 cannot be built."""
+    rel = 8 if in_channels in (3, 6) else in_channels // 8
+    if rel < 1:
+        raise ConfigError(
+            f"PSUMNet's released relation width is {in_channels} // 8 = 0 for a {in_channels}-channel input",
+            hint="turn official_quirks off (the corrected first layer uses 8) or choose more modalities",
+        )
+    return rel
 
 
 def check_blocks(blocks: Sequence[int]) -> tuple[int, ...]:
@@ -106,7 +121,10 @@ class PSUMNet(GraphBackbone):
         for row in self.block_rows:
             out, stride = table[row - 1]
             first = row == 1
-            rel = CORRECTED_FIRST_RELATION if first and not official_quirks else None
+            if official_quirks:
+                rel = released_relation_channels(width)
+            else:
+                rel = CORRECTED_FIRST_RELATION if first else None
             layers.append(CTRGCNBlock(width, out, A, stride, residual=not first, rel_channels=rel))
             width = out
         self.blocks = nn.Sequential(*layers)

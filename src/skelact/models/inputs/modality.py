@@ -10,7 +10,8 @@ Choices (specs/formats-and-preprocessing.md):
   sampling (spec 4.2 item 3); we compute it on the sampled clip after augmentation, as CTR-GCN does (spec 4.1
   item 5), so it runs batched on the device and sees the augmented coordinates.
 - Missing (all-zero) joints give zero features: a bone needs both ends, a motion both frames. The references
-  do not mask, which turns a joint appearing or disappearing into a spurious jump.
+  do not mask, which turns a joint appearing or disappearing into a spurious jump; ``mask_missing=False``
+  subtracts anyway, as they do (PSUMNet's ``official_quirks``).
 - With a score channel (2D + score, spec 1.4), the bone and motion score is the mean of the two scores used.
 """
 
@@ -70,7 +71,8 @@ def parse_modality(spec: str | Sequence[str]) -> tuple[str, ...]:
 class ModalityFeatures(nn.Module):
     """(N, M, T, V, C) -> (N, M, T, V, C * k): the requested features concatenated on channels, in order.
 
-    C = `num_coords` (+1 if `score_channel`, the score being the last channel).
+    C = `num_coords` (+1 if `score_channel`, the score being the last channel). `mask_missing` zeroes a bone
+    or motion where one of its two ends is a missing (all-zero) joint; off, both are plain differences.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class ModalityFeatures(nn.Module):
         modality: str | Sequence[str] = ("j",),
         num_coords: int = 3,
         score_channel: bool = False,
+        mask_missing: bool = True,
     ) -> None:
         super().__init__()
         if num_coords not in (2, 3):
@@ -87,6 +90,7 @@ class ModalityFeatures(nn.Module):
         self.modality = parse_modality(modality)
         self.num_coords = num_coords
         self.score_channel = score_channel
+        self.mask_missing = mask_missing
         self.register_buffer("parents", torch.tensor(self.layout.parents, dtype=torch.long), persistent=False)
         skip = torch.tensor(skip_references(self.layout), dtype=torch.long)
         self.register_buffer("skip_refs", skip, persistent=False)
@@ -98,20 +102,20 @@ class ModalityFeatures(nn.Module):
     def out_channels(self, in_channels: int | None = None) -> int:
         return (self.in_channels if in_channels is None else in_channels) * len(self.modality)
 
-    def _difference(self, a: Tensor, b: Tensor, valid: Tensor) -> Tensor:
-        """a - b on coordinates and the mean on the score channel, zero where `valid` is 0."""
+    def _difference(self, a: Tensor, b: Tensor, valid: Tensor | None) -> Tensor:
+        """a - b on coordinates and the mean on the score channel, zero where `valid` is 0 (if given)."""
         c = self.num_coords
         out = a[..., :c] - b[..., :c]
         if self.score_channel:
             out = torch.cat([out, (a[..., c:] + b[..., c:]) * 0.5], dim=-1)
-        return out * valid
+        return out if valid is None else out * valid
 
-    def _bone(self, x: Tensor, present: Tensor, refs: Tensor) -> tuple[Tensor, Tensor]:
-        valid = present * present.index_select(3, refs)
+    def _bone(self, x: Tensor, present: Tensor | None, refs: Tensor) -> tuple[Tensor, Tensor | None]:
+        valid = None if present is None else present * present.index_select(3, refs)
         return self._difference(x, x.index_select(3, refs), valid), valid
 
-    def _motion(self, x: Tensor, present: Tensor) -> Tensor:
-        valid = present[:, :, 1:] * present[:, :, :-1]
+    def _motion(self, x: Tensor, present: Tensor | None) -> Tensor:
+        valid = None if present is None else present[:, :, 1:] * present[:, :, :-1]
         moved = self._difference(x[:, :, 1:], x[:, :, :-1], valid)
         return torch.cat([moved, torch.zeros_like(x[:, :, :1])], dim=2)
 
@@ -125,7 +129,9 @@ class ModalityFeatures(nn.Module):
                 where="modality features",
             )
         # A joint is present when any coordinate is non-zero (a sum of the mask exports more widely than any).
-        present = ((x[..., : self.num_coords] != 0).to(x.dtype).sum(dim=-1, keepdim=True) > 0).to(x.dtype)
+        present = None
+        if self.mask_missing:
+            present = ((x[..., : self.num_coords] != 0).to(x.dtype).sum(dim=-1, keepdim=True) > 0).to(x.dtype)
         features: dict[str, Tensor] = {"j": x}
         if "b" in self.modality or "bm" in self.modality:
             features["b"], bone_valid = self._bone(x, present, self.parents)
@@ -142,5 +148,5 @@ class ModalityFeatures(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"layout={self.layout.name}, modality={','.join(self.modality)}, num_coords={self.num_coords}, "
-            f"score_channel={self.score_channel}"
+            f"score_channel={self.score_channel}, mask_missing={self.mask_missing}"
         )

@@ -5,7 +5,8 @@ then compute joint, bone, joint motion and bone motion on the part, with the par
 concatenate them on channels: ``[J, B, JM, BM]`` is 4 x 3 = 12 channels for 3D data. This is
 `ModalityFeatures` on the part's layout (`skelact.skeleton.parts.part_layout`) after a joint selection, so
 every modality rule (root bone zero, last motion frame zero, missing joints masked, score channel) is the
-same as for whole skeletons.
+same as for whole skeletons. ``official_quirks`` follows the released feeder instead: its part pairs and no
+masking (a bone or motion touching a missing joint is still the plain difference).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ class PartModalityFeatures(nn.Module):
     order given (default PSUMNet's ``j, b, jm, bm``).
 
     `official_quirks` takes the part pairs of PSUMNet's released code (`parts.OFFICIAL_QUIRKS`, e.g. its
-    off-by-one NTU leg bones). `output_layout` is the part's skeleton, from which the stream's graph is
-    built, so bones and graph come from the same pairs.
+    off-by-one NTU leg bones) and, like its feeder, subtracts at missing joints too (where a person appears
+    or disappears, a motion is then a jump from or to the origin). `output_layout` is the part's skeleton,
+    from which the stream's graph is built, so bones and graph come from the same pairs.
     """
 
     def __init__(
@@ -47,7 +49,9 @@ class PartModalityFeatures(nn.Module):
         self.part = part
         self.official_quirks = official_quirks
         self.output_layout = part_layout(self.layout, part, official_quirks)
-        self.features = ModalityFeatures(self.output_layout, modality, num_coords, score_channel)
+        self.features = ModalityFeatures(
+            self.output_layout, modality, num_coords, score_channel, mask_missing=not official_quirks
+        )
         joints = torch.tensor(self.layout.part(part), dtype=torch.long)
         self.register_buffer("joints", joints, persistent=False)
 

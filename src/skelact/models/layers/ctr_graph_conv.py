@@ -49,7 +49,8 @@ class CTRGraphConv(nn.Module):
             fixed buffer ``A``.
         residual: add ``down(x)`` (identity, or 1x1 conv + BN when the width changes) before the ReLU.
         rel_reduction: relation width R = in_channels // rel_reduction (8 for 3 or 9 input channels).
-        rel_channels: R itself, overriding that rule (PSUMNet's corrected first layer, specs/psumnet.md 4).
+        rel_channels: R itself, overriding that rule (PSUMNet's corrected first layer and its released SAMG
+            rule, specs/psumnet.md 4).
 
     Parameters (official name per subset k -> here): ``convs.k.conv1/conv2`` -> ``rel_weight[k, 0/1]`` and
     ``rel_bias[k, 0/1]``; ``convs.k.conv3`` -> rows ``k*C:(k+1)*C`` of ``value``; ``convs.k.conv4`` ->
