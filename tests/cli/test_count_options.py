@@ -59,3 +59,22 @@ def test_render_counts_below_one_are_one_line(
     assert main(["render", str(synthetic_store_3d), "--out", str(out), option, value]) == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1 and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["video", "in.mp4", "--ckpt", "x.ckpt"], "--window"),
+        (["video", "in.mp4", "--ckpt", "x.ckpt"], "--stride"),
+        (["video", "in.mp4", "--ckpt", "x.ckpt"], "--top-k"),
+        (["knn", "--ckpt", "x.ckpt", "--store", "s"], "--k"),
+        (["knn", "--ckpt", "x.ckpt", "--store", "s"], "--batch-size"),
+        (["semi", "--out", "o"], "--repeats"),
+    ],
+)
+def test_other_counts_below_one_are_one_line(
+    command: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*command, option, "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: must be at least 1, got 0" in err and err.count("\n") == 1

@@ -174,3 +174,29 @@ def test_predict_refuses_bad_arrays(
 def test_predict_missing_checkpoint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "predict", "--ckpt", str(tmp_path / "x.ckpt"), "--input", str(tmp_path))
     assert_one_line_error(code, err, "x.ckpt")
+
+
+def test_an_error_raised_in_a_loader_worker_is_one_plain_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """torch re-raises a worker's exception with the worker's traceback as its message."""
+    from torch.utils.data import DataLoader, Dataset
+
+    from skelact.errors import FormatError
+
+    class Broken(Dataset):
+        def __len__(self) -> int:
+            return 1
+
+        def __getitem__(self, index: int) -> int:
+            raise FormatError("non-finite coordinate in sample 0 (S001)", path="store")
+
+    def command(_: list[str]) -> int:
+        for _batch in DataLoader(Broken(), num_workers=1):
+            pass
+        return 0
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("skelact.cli.main._lazy", lambda module, function: command)
+        assert main(["info", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "DataLoader worker" not in err
+    assert "non-finite coordinate in sample 0 (S001)" in err

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skelact.cli.main import QuietArgumentParser
-from skelact.errors import ConfigError
+from skelact.cli.main import QuietArgumentParser, positive_int
 
 
 def run_knn(args: list[str]) -> int:
@@ -19,12 +18,10 @@ def run_knn(args: list[str]) -> int:
     parser.add_argument("--store", required=True, help="store with the gallery and query splits")
     parser.add_argument("--gallery-split", default="train", help="labelled gallery split (default: train)")
     parser.add_argument("--query-split", default="test", help="query split (default: test)")
-    parser.add_argument("--k", type=int, default=1, help="neighbours (default 1, as CMD and HaLP)")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--k", type=positive_int, default=1, help="neighbours (default 1, as CMD and HaLP)")
+    parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--out", default=None, help="folder for knn.json / knn.md (default: beside --ckpt)")
     options = parser.parse_args(args)
-    if options.k < 1 or options.batch_size < 1:
-        raise ConfigError("--k and --batch-size must be at least 1")
 
     import torch
 

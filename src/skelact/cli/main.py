@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SkelactError as err:
         if debug:
             raise
-        return _fail(str(err))
+        return _fail(_unwrap_worker_error(str(err)))
     except argparse.ArgumentError as err:
         if debug:
             raise
@@ -67,6 +67,20 @@ def _fail(message: str, hint: str | None = None) -> int:
         line += f" (hint: {hint})"
     print(line.replace("\n", " "), file=sys.stderr)
     return EXIT_USER_ERROR
+
+
+def _unwrap_worker_error(message: str) -> str:
+    """The error itself out of torch's DataLoader-worker wrapping ("Caught FormatError in DataLoader worker
+    process 0. Original Traceback ...: skelact.errors.FormatError: <message>"), which re-raises the same type
+    with the worker's whole traceback as its text."""
+    if "in DataLoader worker" not in message or "Original Traceback" not in message:
+        return message
+    last = [line for line in message.strip().splitlines() if line.strip()][-1]
+    for prefix in ("skelact.errors.", ""):
+        for name in ("SkelactError", "FormatError", "LayoutError", "ConfigError"):
+            if last.startswith(f"{prefix}{name}: "):
+                return last.removeprefix(f"{prefix}{name}: ")
+    return last
 
 
 def _stdout_closed() -> bool:

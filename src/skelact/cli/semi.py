@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from skelact.cli.main import QuietArgumentParser
+from skelact.cli.main import QuietArgumentParser, positive_int
 from skelact.errors import ConfigError
 
 # Set by the protocol for each run; a user giving them would silently be overridden.
@@ -75,12 +75,10 @@ def run_semi(args: list[str]) -> int:
     )
     parser.add_argument("--out", required=True, help="protocol folder (one run folder per fraction and seed)")
     parser.add_argument("--fractions", default="1,5,10,20", help="label percentages (default 1,5,10,20)")
-    parser.add_argument("--repeats", type=int, default=5, help="runs per fraction (default 5, as CMD)")
+    parser.add_argument("--repeats", type=positive_int, default=5, help="runs per fraction (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of run 0; run r uses seed + r")
     options, fit_args = parser.parse_known_args(args)
     fractions = parse_fractions(options.fractions)
-    if options.repeats < 1:
-        raise ConfigError(f"--repeats must be at least 1, got {options.repeats}")
     if clash := [a for a in fit_args if a.split("=", 1)[0] in RESERVED]:
         raise ConfigError(f"skelact semi sets {clash[0].split('=', 1)[0]} itself; remove it")
 

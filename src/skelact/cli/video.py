@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from skelact.cli.main import QuietArgumentParser
+from skelact.cli.main import QuietArgumentParser, positive_int
 
 
 def run_video(args: list[str]) -> int:
@@ -15,14 +15,14 @@ def run_video(args: list[str]) -> int:
     )
     parser.add_argument("video", help="input video (.mp4, .avi, ... anything OpenCV reads)")
     parser.add_argument("--ckpt", required=True, help="checkpoint written by `skelact fit`")
-    parser.add_argument("--window", type=int, default=64, help="frames per recognition window")
-    parser.add_argument("--stride", type=int, default=16, help="frames between window starts")
+    parser.add_argument("--window", type=positive_int, default=64, help="frames per recognition window")
+    parser.add_argument("--stride", type=positive_int, default=16, help="frames between window starts")
     parser.add_argument("--out", default=None, help="overlay video to write (.mp4 or .avi)")
     parser.add_argument("--json", default=None, help="timeline JSON to write (default: printed)")
     parser.add_argument(
         "--save-keypoints", default=None, help="save the tracked keypoints as custom-data .npy"
     )
-    parser.add_argument("--top-k", type=int, default=3)
+    parser.add_argument("--top-k", type=positive_int, default=3)
     parser.add_argument(
         "--min-presence", type=float, default=0.5, help="fraction of a window a person must be seen"
     )
