@@ -336,3 +336,21 @@ def test_missing_ids_get_defaults(tmp_path: Path) -> None:
     samples = [SkeletonSample(np.ones((1, 3, 25, 3)), 1) for _ in range(2)]
     store = SkeletonStore(write(tmp_path / "st", samples, splits=None))
     assert store.sample_ids == ["sample000000", "sample000001"]
+
+
+@pytest.mark.parametrize(
+    ("splits", "pair"),
+    [
+        ({"xsub_train": [0, 1, 2], "xsub_test": [2, 3]}, ("xsub_train", "xsub_test")),
+        ({"train": [0, 1], "val": [4], "test": [4, 5]}, ("val", "test")),
+        ({"a_train_full": [0, 1], "a_test": [1]}, ("a_train_full", "a_test")),
+    ],
+)
+def test_a_test_sample_in_a_training_split_is_refused(
+    tmp_path: Path, splits: dict[str, list[int]], pair: tuple[str, str]
+) -> None:
+    with pytest.raises(ConfigError, match=rf"splits '{pair[0]}' and '{pair[1]}' share 1 sample"):
+        write(tmp_path / "leak", make_samples(), splits=splits)
+    assert not (tmp_path / "leak").exists()
+    # Other protocols' splits may overlap (xsub_train and xview_test share samples in NTU).
+    write(tmp_path / "ok", make_samples(), splits={"xsub_train": [0, 1], "xview_test": [1, 2]})

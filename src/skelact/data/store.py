@@ -111,6 +111,7 @@ def write_store(
             if idx.size and (idx.min() < 0 or idx.max() >= n):
                 bad = int(idx[(idx < 0) | (idx >= n)][0])
                 raise ConfigError(f"split {name!r} has index {bad} outside 0..{n - 1} ({n} samples written)")
+        _check_no_test_leak(split_arrays)
         buffer = io.BytesIO()
         np.savez(buffer, **split_arrays)
         files = dict(stats.pop("files"))
@@ -291,6 +292,26 @@ def _check_split_arrays(splits: Mapping[str, Sequence[int]]) -> dict[str, np.nda
             raise ConfigError(f"split {name!r} must be a 1-D list of integer sample indices, got {arr.dtype}")
         arrays[name] = arr.astype(np.int64)
     return arrays
+
+
+def _check_no_test_leak(splits: Mapping[str, np.ndarray]) -> None:
+    """A protocol's training splits (`<p>train`, `<p>train_full`, `<p>val`) share no sample with its `<p>test`:
+    an overlap would train or select on test samples, whatever recipe built the splits."""
+    for name, test in splits.items():
+        if not (name == "test" or name.endswith("_test")):
+            continue
+        prefix = name[: -len("test")]
+        for side in ("train", "train_full", "val"):
+            other = splits.get(prefix + side)
+            if other is None:
+                continue
+            shared = np.intersect1d(other, test)
+            if shared.size:
+                raise ConfigError(
+                    f"splits {prefix + side!r} and {name!r} share {shared.size} sample(s) "
+                    f"(indices {shared[:5].tolist()}{' ...' if shared.size > 5 else ''})",
+                    hint="a test sample must not be trained or selected on: fix the split lists",
+                )
 
 
 def _check_target(out: Path, overwrite: bool) -> None:
