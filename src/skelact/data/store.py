@@ -295,8 +295,8 @@ def _check_split_arrays(splits: Mapping[str, Sequence[int]]) -> dict[str, np.nda
 
 
 def _check_no_test_leak(splits: Mapping[str, np.ndarray]) -> None:
-    """A protocol's training splits (`<p>train`, `<p>train_full`, `<p>val`) share no sample with its `<p>test`:
-    an overlap would train or select on test samples, whatever recipe built the splits."""
+    """A protocol's training splits (`<p>train`, `<p>train_full`, `<p>val`) share no sample with its
+    `<p>test`: an overlap would train or select on test samples, whatever recipe built the splits."""
     for name, test in splits.items():
         if not (name == "test" or name.endswith("_test")):
             continue
