@@ -21,16 +21,26 @@ class ClipDataset(Dataset):
 
     Items are requested as (store index, epoch) pairs by `EpochSampler`, so every random choice comes from a
     generator seeded by (seed, epoch, index): a run is repeatable whatever the number of loader workers.
+    With `num_views` > 1 (training only) an item holds that many clips of the sample, each its own random
+    temporal sampling drawn in turn from the item's generator: the views of contrastive pre-training.
     """
 
     def __init__(
-        self, store: SkeletonStore, indices: np.ndarray, spec: ClipSpec, *, test_mode: bool, seed: int = 0
+        self,
+        store: SkeletonStore,
+        indices: np.ndarray,
+        spec: ClipSpec,
+        *,
+        test_mode: bool,
+        seed: int = 0,
+        num_views: int = 1,
     ) -> None:
         self.store = store
         self.indices = np.asarray(indices, dtype=np.int64)
         self.spec = spec
         self.test_mode = test_mode
         self.seed = seed
+        self.num_views = 1 if test_mode else num_views
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -39,17 +49,20 @@ class ClipDataset(Dataset):
         position, epoch = item if isinstance(item, tuple) else (item, 0)
         index = int(self.indices[position])
         rng = np.random.default_rng([self.seed, epoch, index])
-        clips = make_clips(
-            lambda frames: self.store.read(index, frames),
-            int(self.store.lengths[index]),
-            self.spec,
-            self.store.layout,
-            test_mode=self.test_mode,
-            rng=rng,
-            image_size=image_size_from_meta(self.store.meta(index))
-            if self.spec.normalize == "image"
-            else None,
-        )
+        image_size = image_size_from_meta(self.store.meta(index)) if self.spec.normalize == "image" else None
+        views = [
+            make_clips(
+                lambda frames: self.store.read(index, frames),
+                int(self.store.lengths[index]),
+                self.spec,
+                self.store.layout,
+                test_mode=self.test_mode,
+                rng=rng,
+                image_size=image_size,
+            )
+            for _ in range(self.num_views)
+        ]
+        clips = views[0] if len(views) == 1 else np.concatenate(views)
         return {
             "keypoint": torch.from_numpy(clips),
             "label": int(self.store.labels[index]),
@@ -96,6 +109,9 @@ class SkeletonDataModule(L.LightningDataModule):
             `skelact.data.samplers`, from the training split's real class counts).
         rebalance: options of the rebalanced sampler: tail_fraction (1/3), target ("max"), tail_by ("index").
         seed: seeds shuffling and every random clip choice.
+        num_views: clips per training item, each its own random temporal sampling (contrastive
+            pre-training: 2 views, ``sampling: crop_resize``, ``crop_ratio: [0.1, 1.0]``, specs/halp.md 3);
+            a training batch's "keypoint" is then (N, num_views, M, T, V, C). Evaluation items are unchanged.
     """
 
     def __init__(
@@ -118,6 +134,7 @@ class SkeletonDataModule(L.LightningDataModule):
         sampler: Literal["epoch", "rebalanced"] = "epoch",
         rebalance: dict[str, Any] | None = None,
         seed: int = 0,
+        num_views: int = 1,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -145,6 +162,9 @@ class SkeletonDataModule(L.LightningDataModule):
         if sampler not in ("epoch", "rebalanced"):
             raise ConfigError(f"unknown sampler {sampler!r}", hint="use 'epoch' or 'rebalanced'")
         self.sampler, self.rebalance = sampler, dict(rebalance or {})
+        if num_views < 1:
+            raise ConfigError(f"data.num_views must be at least 1, got {num_views}")
+        self.num_views = num_views
         self._samplers: list[EpochSampler] = []
 
     # Values linked into the model's arguments by the CLI.
@@ -189,7 +209,12 @@ class SkeletonDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, *, train: bool) -> DataLoader:
         dataset = ClipDataset(
-            self.store, self.store.split(split), self.spec, test_mode=not train, seed=self.seed
+            self.store,
+            self.store.split(split),
+            self.spec,
+            test_mode=not train,
+            seed=self.seed,
+            num_views=self.num_views,
         )
         sampler = self._sampler(dataset, train=train)
         return DataLoader(
