@@ -68,7 +68,7 @@ def _trainer(epochs: int) -> L.Trainer:
 
 def test_key_encoder_moves_by_ema_before_the_keys_and_the_keys_are_enqueued() -> None:
     torch.manual_seed(0)
-    model = MoCo(**TINY, key_momentum=0.9)
+    model = MoCo(**TINY, key_momentum=0.9, augment=False)  # the keys below are computed from the raw view
     with torch.no_grad():  # make the two encoders differ, as after some training
         for p in model.encoder_q.parameters():
             p.add_(0.1)
@@ -178,3 +178,28 @@ def test_pretrained_encoder_trunk_from_a_checkpoint(tmp_path: Path) -> None:
     torch.save(checkpoint, tmp_path / "plain.ckpt")
     with pytest.raises(FormatError, match="not a contrastive pre-training checkpoint"):
         load_pretrained_encoder(tmp_path / "plain.ckpt")
+
+
+def test_both_views_are_augmented_on_the_device_and_bad_options_are_one_error() -> None:
+    torch.manual_seed(0)
+    model = MoCo(**TINY)  # augment: true by default (SSLAugment, one op per view)
+    batch = {"keypoint": torch.randn(4, 2, 1, 8, 25, 3)}
+    model.training_step(batch, 0)
+    with torch.no_grad():
+        raw_keys = F.normalize(model.encoder_k(batch["keypoint"][:, 1]), dim=1)
+    assert not torch.allclose(model.queue.recent(4), raw_keys, atol=1e-3)
+    query, key = model._views(batch["keypoint"], torch.Generator().manual_seed(1))
+    assert query.shape == key.shape == (4, 1, 8, 25, 3) and not torch.equal(key, batch["keypoint"][:, 1])
+    with pytest.raises(ConfigError, match="augment_options"):
+        MoCo(**TINY, augment_options={"no_such_option": 1})
+
+
+def test_the_bigru_encoder_gets_the_papers_head_shape() -> None:
+    model = MoCo(**{**TINY, "model": "isc_bigru", "model_args": {"hidden_size": 8, "num_layers": 1}})
+    assert model.encoder_q.num_features == 16  # 2 x hidden: 2048 at the paper's hidden size 1024
+    linears = [m for m in model.encoder_q.projector.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(16, 16), (16, 16)]  # F-F-dim (dim 16 here)
+    assert isinstance(model.encoder_q.backbone.head, torch.nn.Identity)
+    loss = model.training_step({"keypoint": torch.randn(4, 2, 1, 8, 25, 3)}, 0)
+    loss.backward()
+    assert all(p.grad is not None for p in model.encoder_q.parameters())  # no parameter left without one

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from skelact.data.clips import ClipSpec
+from skelact.data.transforms.ssl_augment import SSLAugment
 from skelact.errors import ConfigError
 from skelact.inference.pipeline import PipelineRecord, build_input_model
 from skelact.losses.contrastive import info_nce
@@ -66,7 +67,10 @@ class MoCo(SkelactMethod):
         queue_size: K, the number of negative keys (16384 in the HaLP scripts).
         key_momentum: m of the key encoder's moving average (0.999).
         temperature: τ of InfoNCE (0.07).
-        augment: options of the on-device SSL augmentation (`skelact.data.transforms.ssl_augment`).
+        augment: apply the on-device SSL augmentation to both views (one of shear / joint corruption per
+            view, `skelact.data.transforms.ssl_augment.SSLAugment`); the temporal crop-resize comes from the
+            data (`data.num_views: 2`, `sampling: crop_resize`, `crop_ratio: [0.1, 1.0]`).
+        augment_options: `SSLAugment` options (p_shear, max_shear, corrupt_joints, p_zero, corrupt_range).
         optimizer, lr, momentum, nesterov, weight_decay: SGD (0.01, 0.9, wd 1e-4 in the scripts; all
             parameters decayed, as the official code) or AdamW.
         schedule, warmup_epochs, milestones, gamma: per-step schedule (`schedules.lr_factor`).
@@ -93,7 +97,8 @@ class MoCo(SkelactMethod):
         queue_size: int = 16384,
         key_momentum: float = 0.999,
         temperature: float = 0.07,
-        augment: dict[str, Any] | None = None,
+        augment: bool = True,
+        augment_options: dict[str, Any] | None = None,
         optimizer: Literal["sgd", "adamw"] = "sgd",
         lr: float = 0.01,
         momentum: float = 0.9,
@@ -123,7 +128,10 @@ class MoCo(SkelactMethod):
         self.encoder_q = ContrastiveEncoder(net, dim, hidden)
         self.encoder_k = copy.deepcopy(self.encoder_q).requires_grad_(False)
         self.queue = KeyQueue(queue_size, dim, generator=torch.Generator().manual_seed(seed))
-        self.augment = build_ssl_augment(self.layout, augment)
+        try:
+            self.augment = SSLAugment(self.layout, num_coords, **(augment_options or {})) if augment else None
+        except TypeError as err:
+            raise ConfigError(f"bad model.augment_options: {err}") from None
 
     # --- the pipeline record: what the evaluation protocols rebuild the encoder from -------------------
 
@@ -153,7 +161,7 @@ class MoCo(SkelactMethod):
             "state_prefix": ENCODER_PREFIX,
             "num_features": self.encoder_q.num_features,
             "dim": self.hparams.dim,
-            "augment": dict(self.hparams.augment or {}),
+            "augment": dict(self.hparams.augment_options or {}) if self.hparams.augment else None,
         }
         extra = {PRETRAINING_KEY: pretraining, "precision": str(self.trainer.precision), "select_on": "last"}
         return self._record(**facts, extra=extra)
@@ -244,8 +252,3 @@ class MoCo(SkelactMethod):
             ),
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
-
-
-def build_ssl_augment(layout: Any, options: dict[str, Any] | None) -> Any:
-    """The on-device SSL augmentation; None until the data path provides it."""
-    return None
