@@ -151,3 +151,19 @@ def test_infonce_form_puts_each_positive_against_the_queue() -> None:
     assert float(loss) == pytest.approx(sum(terms) / 5, rel=1e-5)
     with pytest.raises(ConfigError, match="needs the queue"):
         halp_loss(query, positives, keep, 0.1, form="infonce")
+
+
+def test_mixed_precision_does_not_reach_the_closed_form() -> None:
+    g = torch.Generator().manual_seed(8)
+    anchors = F.normalize(torch.randn(16, 32, generator=g), dim=1)
+    prototypes = F.normalize(torch.randn(20, 32, generator=g), dim=1)
+    plain = hallucinate(anchors, prototypes, num_positives=10, generator=torch.Generator().manual_seed(1))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = hallucinate(
+            anchors.bfloat16(), prototypes, num_positives=10, generator=torch.Generator().manual_seed(1)
+        )
+    assert mixed.positives.dtype == torch.float32
+    assert torch.allclose(mixed.boundary, plain.boundary, atol=1e-2)  # bf16 anchors, float32 maths
+    anchors16 = anchors.bfloat16().float()
+    exact = hallucinate(anchors16, prototypes, num_positives=10, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(mixed.boundary, exact.boundary)

@@ -118,7 +118,21 @@ def spherical_kmeans(
     max_iter: int = 100,
     tol: float = 1e-3,
 ) -> KMeansResult:
-    """Cluster unit vectors `points` (n, D) into `num_clusters` groups on the sphere (computed in float32)."""
+    """Cluster unit vectors `points` (n, D) into `num_clusters` groups on the sphere (in float32, autocast
+    off)."""
+    with torch.autocast(points.device.type, enabled=False):
+        return _spherical_kmeans(points, num_clusters, generator, init, centroid, max_iter, tol)
+
+
+def _spherical_kmeans(
+    points: Tensor,
+    num_clusters: int,
+    generator: torch.Generator | None,
+    init: str,
+    centroid: str,
+    max_iter: int,
+    tol: float,
+) -> KMeansResult:
     if points.ndim != 2:
         raise ConfigError(f"spherical_kmeans takes (n, D) points, got shape {tuple(points.shape)}")
     n = points.shape[0]
