@@ -69,3 +69,12 @@ def test_queue_state_is_in_the_state_dict() -> None:
 def test_queue_refuses_more_keys_than_slots() -> None:
     with pytest.raises(ConfigError, match="cannot enqueue 9"):
         KeyQueue(8, 3).enqueue(torch.zeros(9, 3))
+
+
+def test_logits_stay_float32_under_mixed_precision() -> None:
+    q, k, queue = _unit(4, 8, seed=1), _unit(4, 8, seed=2), _unit(16, 8, seed=3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = info_nce_logits(q.bfloat16(), k.bfloat16(), queue, 0.07)
+    assert mixed.dtype == torch.float32
+    reference = info_nce_logits(q.bfloat16().float(), k.bfloat16().float(), queue, 0.07)
+    torch.testing.assert_close(mixed, reference)

@@ -167,3 +167,14 @@ def test_mixed_precision_does_not_reach_the_closed_form() -> None:
     anchors16 = anchors.bfloat16().float()
     exact = hallucinate(anchors16, prototypes, num_positives=10, generator=torch.Generator().manual_seed(1))
     assert torch.equal(mixed.boundary, exact.boundary)
+
+
+def test_halp_loss_is_float32_under_mixed_precision() -> None:
+    g = torch.Generator().manual_seed(9)
+    query = F.normalize(torch.randn(3, 8, generator=g), dim=1).bfloat16()
+    positives = F.normalize(torch.randn(3, 4, 8, generator=g), dim=-1)
+    keep = torch.ones(3, 4, dtype=torch.bool)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = halp_loss(query, positives, keep, 0.07)
+    assert mixed.dtype == torch.float32
+    torch.testing.assert_close(mixed, halp_loss(query.float(), positives, keep, 0.07))

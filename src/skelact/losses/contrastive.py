@@ -14,12 +14,18 @@ from skelact.errors import ConfigError
 
 
 def info_nce_logits(query: Tensor, key: Tensor, queue: Tensor, temperature: float) -> Tensor:
-    """(N, D) queries, (N, D) keys, (K, D) negatives → (N, 1 + K) logits, the positive in column 0."""
+    """(N, D) queries, (N, D) keys, (K, D) negatives → (N, 1 + K) float32 logits, the positive in column 0.
+
+    Computed in float32 with autocast off: at τ = 0.07 the logits reach ±14.3, where bfloat16 resolves steps
+    of 0.06, coarser than the differences the loss learns from.
+    """
     if temperature <= 0:
         raise ConfigError(f"temperature must be > 0, got {temperature}")
-    positive = (query * key).sum(dim=1, keepdim=True)
-    negative = query @ queue.t()
-    return torch.cat([positive, negative], dim=1) / temperature
+    with torch.autocast(query.device.type, enabled=False):
+        query, key, queue = query.float(), key.float(), queue.float()
+        positive = (query * key).sum(dim=1, keepdim=True)
+        negative = query @ queue.t()
+        return torch.cat([positive, negative], dim=1) / temperature
 
 
 def info_nce(query: Tensor, key: Tensor, queue: Tensor, temperature: float) -> Tensor:

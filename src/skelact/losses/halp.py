@@ -168,17 +168,20 @@ def halp_loss(
     """
     if form not in LOSS_FORMS:
         raise ConfigError(f"unknown HaLP loss form {form!r}; choose one of {', '.join(LOSS_FORMS)}")
-    similarity = torch.einsum("nd,nsd->ns", query, positives.to(query.dtype)) / temperature
-    if form == "alignment":
-        per_pair = -similarity
-    else:
-        if queue is None:
-            raise ConfigError("the infonce form of the HaLP loss needs the queue of negatives")
-        negatives = torch.logsumexp(query @ queue.to(query.dtype).t() / temperature, dim=1, keepdim=True)
-        per_pair = torch.logaddexp(similarity, negatives) - similarity
-    kept = keep.to(per_pair.dtype)
-    count = kept.sum() if num_kept is None else num_kept
-    return (per_pair * kept).sum() / (count + EPS)
+    if form == "infonce" and queue is None:
+        raise ConfigError("the infonce form of the HaLP loss needs the queue of negatives")
+    with torch.autocast(query.device.type, enabled=False):  # float32, as the InfoNCE logits
+        query = query.float()
+        similarity = torch.einsum("nd,nsd->ns", query, positives.float()) / temperature
+        if form == "alignment":
+            per_pair = -similarity
+        else:
+            assert queue is not None
+            negatives = torch.logsumexp(query @ queue.float().t() / temperature, dim=1, keepdim=True)
+            per_pair = torch.logaddexp(similarity, negatives) - similarity
+        kept = keep.to(per_pair.dtype)
+        count = kept.sum() if num_kept is None else num_kept
+        return (per_pair * kept).sum() / (count + EPS)
 
 
 def _uniform(
