@@ -31,7 +31,8 @@ def _tiny_net(name: str) -> nn.Module:
     # A backbone with its own `modality` option (PSUMNet) computes its features inside; others get them here.
     own_features = "modality" in model_options(name)
     features = ModalityFeatures("ntu25", "j" if own_features else "j,b,jm", num_coords=3)
-    options = {"base_channels": 8} if "base_channels" in model_options(name) else {}
+    narrow = {"base_channels": 8, "hidden_size": 16}  # the graph backbones' and the BiGRU's width
+    options = {k: v for k, v in narrow.items() if k in model_options(name)}
     backbone = create_model(
         name,
         layout="ntu25",

@@ -29,8 +29,9 @@ def run_knn(args: list[str]) -> int:
     from skelact.evaluation.knn import knn_top1
     from skelact.evaluation.protocol_table import write_protocol_table
     from skelact.inference.predictor import Predictor
+    from skelact.methods.probe import load_pretrained
 
-    predictor = Predictor.from_checkpoint(options.ckpt)
+    predictor = Predictor(*load_pretrained(options.ckpt))  # a pre-training's query encoder, or any run's
     store = SkeletonStore(options.store)
     with torch.no_grad():
         gallery, gallery_labels = predictor.embed_store(store, options.gallery_split, options.batch_size)

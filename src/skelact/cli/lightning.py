@@ -27,7 +27,7 @@ from skelact.cli.resume import Resume, newest_hpc_checkpoint, resolve_resume
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_checkpoint
-from skelact.inference.pipeline import load_checkpoint
+from skelact.inference.pipeline import CHECKPOINT_KEY, load_checkpoint
 from skelact.methods.epoch_timer import EpochTimer
 from skelact.methods.exact_resume import KeepSelectionOnResume, RestartLoaderOnResume
 from skelact.methods.finite_loss import StopOnNonFiniteLoss
@@ -183,6 +183,8 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
         loaded = check_checkpoint_path(given)  # before LightningCLI, which reads a file's hparams itself
         checked = given
     method = get_method(_method_name(args))
+    if resume is not None and resume.run_dir is not None and _phase_changes(loaded, method):
+        resume = Resume(resume.checkpoint, None)  # a new phase (MoCo -> HaLP) keeps the first phase's run
     purge_step = None
     if resume is not None and resume.run_dir is not None:  # continue the run in its own directory
         root, version = str(resume.run_dir.parent), resume.run_dir.name
@@ -226,6 +228,15 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
         raise ConfigError(
             _first_line(str(err)), hint="check the key names against `skelact fit --help`"
         ) from None
+
+
+def _phase_changes(checkpoint: dict[str, Any] | None, method: Any) -> bool:
+    """Whether resuming `checkpoint` with `method` starts a new training phase (another method, e.g. HaLP
+    continuing a MoCo pre-training): it then runs in a new version_N, leaving the earlier phase's
+    checkpoints in place, instead of continuing the checkpoint's run directory."""
+    record = (checkpoint or {}).get(CHECKPOINT_KEY)
+    recorded = record.get("method") if isinstance(record, dict) else None
+    return bool(recorded) and recorded != getattr(method, "method_name", recorded)
 
 
 def composed_config(args: list[str]) -> dict[str, Any]:

@@ -21,16 +21,26 @@ class ClipDataset(Dataset):
 
     Items are requested as (store index, epoch) pairs by `EpochSampler`, so every random choice comes from a
     generator seeded by (seed, epoch, index): a run is repeatable whatever the number of loader workers.
+    With `num_views` > 1 (training only) an item holds that many clips of the sample, each its own random
+    temporal sampling drawn in turn from the item's generator: the views of contrastive pre-training.
     """
 
     def __init__(
-        self, store: SkeletonStore, indices: np.ndarray, spec: ClipSpec, *, test_mode: bool, seed: int = 0
+        self,
+        store: SkeletonStore,
+        indices: np.ndarray,
+        spec: ClipSpec,
+        *,
+        test_mode: bool,
+        seed: int = 0,
+        num_views: int = 1,
     ) -> None:
         self.store = store
         self.indices = np.asarray(indices, dtype=np.int64)
         self.spec = spec
         self.test_mode = test_mode
         self.seed = seed
+        self.num_views = 1 if test_mode else num_views
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -39,17 +49,20 @@ class ClipDataset(Dataset):
         position, epoch = item if isinstance(item, tuple) else (item, 0)
         index = int(self.indices[position])
         rng = np.random.default_rng([self.seed, epoch, index])
-        clips = make_clips(
-            lambda frames: self.store.read(index, frames),
-            int(self.store.lengths[index]),
-            self.spec,
-            self.store.layout,
-            test_mode=self.test_mode,
-            rng=rng,
-            image_size=image_size_from_meta(self.store.meta(index))
-            if self.spec.normalize == "image"
-            else None,
-        )
+        image_size = image_size_from_meta(self.store.meta(index)) if self.spec.normalize == "image" else None
+        views = [
+            make_clips(
+                lambda frames: self.store.read(index, frames),
+                int(self.store.lengths[index]),
+                self.spec,
+                self.store.layout,
+                test_mode=self.test_mode,
+                rng=rng,
+                image_size=image_size,
+            )
+            for _ in range(self.num_views)
+        ]
+        clips = views[0] if len(views) == 1 else np.concatenate(views)
         return {
             "keypoint": torch.from_numpy(clips),
             "label": int(self.store.labels[index]),
@@ -98,6 +111,9 @@ class SkeletonDataModule(L.LightningDataModule):
         seed: seeds shuffling and every random clip choice.
         train_fraction, fraction_seed: train on a random fraction of the training split, drawn with
             `fraction_seed` (the semi-supervised protocol, `skelact semi`); 1.0 trains on all of it.
+        num_views: clips per training item, each its own random temporal sampling (contrastive
+            pre-training: 2 views, ``sampling: crop_resize``, ``crop_ratio: [0.1, 1.0]``, specs/halp.md 3);
+            a training batch's "keypoint" is then (N, num_views, M, T, V, C). Evaluation items are unchanged.
     """
 
     def __init__(
@@ -123,6 +139,7 @@ class SkeletonDataModule(L.LightningDataModule):
         seed: int = 0,
         train_fraction: float = 1.0,
         fraction_seed: int = 0,
+        num_views: int = 1,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -156,6 +173,9 @@ class SkeletonDataModule(L.LightningDataModule):
         if not 0.0 < train_fraction <= 1.0:
             raise ConfigError(f"data.train_fraction must be in (0, 1], got {train_fraction}")
         self.train_fraction, self.fraction_seed = train_fraction, fraction_seed
+        if num_views < 1:
+            raise ConfigError(f"data.num_views must be at least 1, got {num_views}")
+        self.num_views = num_views
         self._samplers: list[EpochSampler] = []
 
     # Values linked into the model's arguments by the CLI.
@@ -211,7 +231,9 @@ class SkeletonDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, *, train: bool) -> DataLoader:
         indices = self.train_indices if train else self.store.split(split)
-        dataset = ClipDataset(self.store, indices, self.spec, test_mode=not train, seed=self.seed)
+        dataset = ClipDataset(
+            self.store, indices, self.spec, test_mode=not train, seed=self.seed, num_views=self.num_views
+        )
         sampler = self._sampler(dataset, train=train)
         return DataLoader(
             dataset,

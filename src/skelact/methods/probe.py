@@ -22,15 +22,27 @@ from typing import Any, ClassVar, Literal
 from lightning.pytorch.callbacks import Callback
 
 from skelact.errors import ConfigError
-from skelact.inference.pipeline import PipelineRecord, load_input_model
+from skelact.inference.pipeline import (
+    InputModel,
+    PipelineRecord,
+    load_checkpoint,
+    load_input_model,
+    read_record,
+)
+from skelact.methods.moco import PRETRAINING_KEY
 from skelact.methods.optimistic_test import OptimisticTestTop1
+from skelact.methods.pretrained import load_pretrained_encoder
 from skelact.methods.registry import register_method
 from skelact.methods.supervised import DATA_FACTS, SupervisedClassifier
 from skelact.skeleton.layout import get_layout
 
 
-def load_pretrained(path: str) -> tuple[Any, PipelineRecord]:
-    """The encoder network (`InputModel`) and pipeline record of a skelact checkpoint, weights loaded."""
+def load_pretrained(path: str) -> tuple[InputModel, PipelineRecord]:
+    """The encoder network (`InputModel`) and pipeline record of a skelact checkpoint, weights loaded: the
+    query encoder of a contrastive pre-training (MoCo, HaLP), or the network of any supervised run."""
+    record = read_record(load_checkpoint(path), path)
+    if record.extra.get(PRETRAINING_KEY):
+        return load_pretrained_encoder(path)
     return load_input_model(path)
 
 

@@ -9,6 +9,9 @@ one module per branch, exactly as the papers' code arranges its computation:
 - `LiteralSTGCNPP`: ST-GCN++ (PYSKL `STGCN` with gcn_adaptive='init', gcn_with_res=True, tcn_type='mstcn'),
   parameter names as PYSKL's (``gcn.0.gcn.A``, ``gcn.0.tcn.branches.0.0.weight``), head as GCNHead.
 - `LiteralSTGCN`: skelact's ST-GCN (unit_gcn with edge importance, 9x1 unit_tcn) with a loop over subsets.
+- `LiteralBiGRU`: the ISC/CMD/HaLP encoder (specs/halp.md 4.1, anshulbshah/HaLP moco/GRU.py): a bidirectional
+  multi-layer GRU called once per frame with its hidden state carried, names as the official
+  (``input_norm``, ``encoder.gru.weight_ih_l0_reverse``, ``fc``).
 
 These are written for clarity only; nothing here is used by the library. `randomise` and
 `assert_same_gradients` help the equality tests.
@@ -436,3 +439,45 @@ class LiteralPSUMNet(nn.Module):
             x = layer(x)
         x = x.view(N, M, x.size(1), -1).mean(3).mean(1)
         return self.fc(x)
+
+
+# --------------------------------------------------------------------------------------------- BiGRU
+
+
+class LiteralGRUEncoder(nn.Module):
+    """The official ``EncoderRNN``: one bidirectional ``nn.GRU`` stepped through the clip frame by frame."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int) -> None:
+        super().__init__()
+        self.gru = nn.GRU(
+            input_size, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True
+        )
+
+    def forward(self, seq: Tensor) -> Tensor:
+        hidden = None
+        for t in range(seq.shape[1]):  # one call per frame; the carried state makes both directions causal
+            out, hidden = self.gru(seq[:, t : t + 1], hidden)
+        return out[:, 0]  # the top layer's two directions at the last frame
+
+
+class LiteralBiGRU(nn.Module):
+    """The official ``BIGRU`` on skelact's (N, M, T, V, C) batch: the MoCo wrapper's flattening
+    (N, C, T, V, M) -> (N, T, V, C, M) -> (N, T, V*C*M), ``input_norm`` over channels, the stepped encoder,
+    ``fc``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int, num_classes: int) -> None:
+        super().__init__()
+        self.encoder = LiteralGRUEncoder(input_size, hidden_size, num_layers)
+        self.fc = nn.Linear(2 * hidden_size, num_classes)
+        self.input_norm = nn.BatchNorm1d(input_size)
+        self.num_classes = num_classes
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        official = x.permute(0, 4, 2, 3, 1)  # (N, C, T, V, M), the official batch
+        n, _, t = official.shape[:3]
+        seq = official.permute(0, 2, 3, 1, 4).reshape(n, t, -1)
+        seq = self.input_norm(seq.permute(0, 2, 1).contiguous()).permute(0, 2, 1).contiguous()
+        return self.encoder(seq)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(self.forward_features(x))
