@@ -60,6 +60,9 @@ def test_probe_trains_the_head_and_freezes_the_encoder_only_for_linear(
     periodic = metrics["best_periodic_test"]
     assert periodic["every_n_epochs"] == 1 and periodic["epoch"] in (0, 1) and 0 <= periodic["top1"] <= 1
     assert metrics["pretrained"] == str(trained_run["ckpt"]) and metrics["selection"] == "last"
+    table = json.loads(next((tmp_path / "runs").rglob(f"test/{method}.json")).read_text())["rows"][0]
+    assert table["top1_last"] == metrics["top1"] and table["top1_best_periodic"] == periodic["top1"]
+    assert "| top1_last |" in next((tmp_path / "runs").rglob(f"test/{method}.md")).read_text()
 
 
 def test_a_layout_mismatch_is_one_clear_error(

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 from lightning.pytorch.callbacks import Callback
 
 from skelact.errors import ConfigError
+from skelact.evaluation.protocol_table import write_protocol_table
 from skelact.inference.pipeline import (
     InputModel,
     PipelineRecord,
@@ -34,6 +35,7 @@ from skelact.methods.optimistic_test import OptimisticTestTop1
 from skelact.methods.pretrained import load_pretrained_encoder
 from skelact.methods.registry import register_method
 from skelact.methods.supervised import DATA_FACTS, SupervisedClassifier
+from skelact.methods.test_report import find_test_report
 from skelact.skeleton.layout import get_layout
 
 
@@ -137,6 +139,31 @@ class _PretrainedClassifier(SupervisedClassifier):
             self.net.eval()
             self.net.backbone.head.train(mode)
         return self
+
+    def on_test_end(self) -> None:
+        """The protocol's table beside the test report: `<report>/<method>.json` and `.md` (last epoch, and
+        the best periodic test evaluation as CMD/HaLP report it)."""
+        report = find_test_report(self.trainer)
+        if report is None or report.written_to is None or not self.trainer.is_global_zero:
+            return
+        metrics = report.report or {}
+        periodic = metrics.get("best_periodic_test") or {}
+        row = {
+            "pretrained": str(self.hparams.pretrained),
+            "pretrained_method": self.pretrained_record.method,
+            "encoder": self.pretrained_record.model,
+            "top1_last": metrics.get("top1"),
+            "top1_best_periodic": periodic.get("top1"),
+            "best_epoch": periodic.get("epoch"),
+        }
+        write_protocol_table(
+            report.written_to,
+            self.method_name,
+            [row],
+            list(row),
+            title=f"{self.method_name} evaluation",
+            facts={"split": metrics.get("split"), "selection": "last epoch (headline)"},
+        )
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Saves only this class's own arguments as hyper-parameters: `skelact test --ckpt_path` feeds them
