@@ -174,6 +174,19 @@ def test_ckpt_path_last_without_a_run_is_one_line(
     assert not list(tmp_path.iterdir())  # nothing trained
 
 
+def test_a_weights_only_checkpoint_cannot_resume_a_fit(
+    trained_run: dict[str, Path], tiny_training: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = torch.load(trained_run["ckpt"], map_location="cpu", weights_only=True)
+    checkpoint.pop("optimizer_states")
+    weights = tmp_path / "weights.ckpt"
+    torch.save(checkpoint, weights)
+    args = [*tiny_training, "--data.store", str(trained_run["store"])]
+    assert main(["fit", *args, "--trainer.default_root_dir", str(tmp_path), "--ckpt_path", str(weights)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds weights only" in err and "--method finetune" in err
+
+
 def test_last_finds_the_one_run_and_refuses_several(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no run to resume"):
         resolve_resume("last", str(tmp_path / "absent"))

@@ -182,6 +182,12 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
     if given is not None and not os.path.isdir(given):  # a run directory is resolved before testing
         loaded = check_checkpoint_path(given)  # before LightningCLI, which reads a file's hparams itself
         checked = given
+        if args[:1] == ["fit"] and loaded is not None and "optimizer_states" not in loaded:
+            raise ConfigError(
+                f"--ckpt_path {given}: the checkpoint holds weights only (no optimizer state), so fit cannot "
+                "resume from it",
+                hint="to start a new run from its weights use --method finetune --model.pretrained FILE",
+            )
     method = get_method(_method_name(args))
     if resume is not None and resume.run_dir is not None and _phase_changes(loaded, method):
         resume = Resume(resume.checkpoint, None)  # a new phase (MoCo -> HaLP) keeps the first phase's run
