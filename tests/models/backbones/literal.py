@@ -445,19 +445,28 @@ class LiteralPSUMNet(nn.Module):
 
 
 class LiteralGRUEncoder(nn.Module):
-    """The official ``EncoderRNN``: one bidirectional ``nn.GRU`` stepped through the clip frame by frame."""
+    """The official ``EncoderRNN``: one bidirectional ``nn.GRU`` stepped through the clip frame by frame.
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int) -> None:
+    `concat_outputs` also grows the per-frame outputs into one tensor by concatenation at every frame and
+    reads the last frame from it, as the official code does (quadratic copying; a speed reference only).
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, num_layers: int, concat_outputs: bool = False
+    ) -> None:
         super().__init__()
         self.gru = nn.GRU(
             input_size, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True
         )
+        self.concat_outputs = concat_outputs
 
     def forward(self, seq: Tensor) -> Tensor:
-        hidden = None
+        hidden, outputs = None, None
         for t in range(seq.shape[1]):  # one call per frame; the carried state makes both directions causal
             out, hidden = self.gru(seq[:, t : t + 1], hidden)
-        return out[:, 0]  # the top layer's two directions at the last frame
+            if self.concat_outputs:
+                outputs = out if outputs is None else torch.cat((outputs, out), 1)
+        return (outputs if self.concat_outputs else out)[:, -1]  # the top layer's two directions, last frame
 
 
 class LiteralBiGRU(nn.Module):
@@ -465,9 +474,16 @@ class LiteralBiGRU(nn.Module):
     (N, C, T, V, M) -> (N, T, V, C, M) -> (N, T, V*C*M), ``input_norm`` over channels, the stepped encoder,
     ``fc``."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int, num_classes: int) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        num_classes: int,
+        concat_outputs: bool = False,
+    ) -> None:
         super().__init__()
-        self.encoder = LiteralGRUEncoder(input_size, hidden_size, num_layers)
+        self.encoder = LiteralGRUEncoder(input_size, hidden_size, num_layers, concat_outputs)
         self.fc = nn.Linear(2 * hidden_size, num_classes)
         self.input_norm = nn.BatchNorm1d(input_size)
         self.num_classes = num_classes

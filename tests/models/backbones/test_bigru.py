@@ -4,6 +4,8 @@ the checkpoint converter on a synthetic state dict with the official key names a
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -97,7 +99,8 @@ def test_person_order_and_channel_layout_are_the_official_ones(literal):
     channel = (7 * 3 + 2) * 2 + 1  # joint 7, coordinate z, person 1
     expected = (x[:, 1, :, 7, 2] - bn.running_mean[channel]) / torch.sqrt(bn.running_var[channel] + bn.eps)
     expected = expected * bn.weight[channel] + bn.bias[channel]
-    torch.testing.assert_close(seq[:, :, channel], expected.detach(), atol=1e-5, rtol=1e-5)
+    assert seq.shape == (5, 2, 150)  # time-major
+    torch.testing.assert_close(seq[:, :, channel].T, expected.detach(), atol=1e-5, rtol=1e-5)
 
 
 def test_each_gru_runs_once_over_the_whole_clip():
@@ -105,7 +108,7 @@ def test_each_gru_runs_once_over_the_whole_clip():
     calls: list[int] = []
     for module in model.modules():
         if isinstance(module, nn.GRU):
-            module.register_forward_hook(lambda _m, args, _out: calls.append(args[0].shape[1]))
+            module.register_forward_hook(lambda _m, args, _out: calls.append(args[0].shape[0]))  # (T, N, D)
     model(torch.randn(2, 1, 30, 25, 3))
     assert calls == [30] * 6  # 3 layers x 2 GRUs, one call each on all 30 frames
 
@@ -175,3 +178,20 @@ def test_converter_reads_moco_checkpoints(literal):
         convert_official_bigru_state_dict({**encoder, "encoder.lstm.weight": torch.zeros(1)})
     with pytest.raises(ConfigError, match="no BiGRU weights found"):
         convert_official_bigru_state_dict({"encoder_q.fc.0.weight": torch.zeros(1)}, head=False)
+
+
+def test_bf16_autocast_on_cpu_for_trainable_and_frozen_encoders():
+    """A frozen copy (a momentum key encoder) casts its GRU weights once per call under CPU autocast; it
+    computes what the trainable encoder computes there, and both stay close to float32."""
+    torch.manual_seed(0)
+    model = ISCBiGRU("ntu25", 3, 5, num_persons=2, hidden_size=16, num_layers=2).eval()
+    frozen = copy.deepcopy(model).requires_grad_(False)
+    x = torch.randn(3, 2, 10, 25, 3)
+    with torch.no_grad():
+        exact = model.forward_features(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            trainable, key = model.forward_features(x), frozen.forward_features(x)
+    assert key.dtype == torch.bfloat16  # the trainable path mixes: bf16 products, float32 state
+    torch.testing.assert_close(key.float(), trainable.float(), atol=2e-2, rtol=0)
+    torch.testing.assert_close(key.float(), exact, atol=5e-2, rtol=0)
+    assert not torch.equal(key.float(), exact)  # it did run in bfloat16
