@@ -14,6 +14,19 @@ from skelact.skeleton import Layout, get_layout
 DataBN = bool | Literal["MVC", "VC"]
 
 
+def check_batch(x: Tensor, layout: Layout, name: str) -> tuple[int, int]:
+    """(persons, channels) of an (N, M, T, V, C) batch whose joints are `layout`'s; one clear error else."""
+    if x.ndim != 5:
+        raise FormatError(f"expected a batch (N, M, T, V, C), got shape {tuple(x.shape)}", where=name)
+    _, m, _, v, c = x.shape
+    if v != layout.num_joints:
+        raise LayoutError(
+            f"{name} built for layout {layout.name!r} with {layout.num_joints} joints "
+            f"got {v} joints (input shape {tuple(x.shape)})"
+        )
+    return m, c
+
+
 class GraphBackbone(nn.Module):
     """Base class: subclasses build `self.blocks` ((N*M, C, T, V) -> (N*M, F, T', V)) and call `_build_head`.
 
@@ -62,14 +75,7 @@ class GraphBackbone(nn.Module):
 
     def _check_input(self, x: Tensor) -> None:
         name = type(self).__name__
-        if x.ndim != 5:
-            raise FormatError(f"expected a batch (N, M, T, V, C), got shape {tuple(x.shape)}", where=name)
-        _, m, _, v, c = x.shape
-        if v != self.layout.num_joints:
-            raise LayoutError(
-                f"{name} built for layout {self.layout.name!r} with {self.layout.num_joints} joints "
-                f"got {v} joints (input shape {tuple(x.shape)})"
-            )
+        m, c = check_batch(x, self.layout, name)
         if c != self.in_channels:
             raise FormatError(f"expected {self.in_channels} channels, got shape {tuple(x.shape)}", where=name)
         if self.data_bn_mode == "MVC" and m != self.num_persons:

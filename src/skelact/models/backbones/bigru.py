@@ -26,7 +26,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from skelact.errors import ConfigError, FormatError, LayoutError
+from skelact.errors import ConfigError, FormatError
+from skelact.models.backbones.base import check_batch
 from skelact.models.heads import ClassificationHead
 from skelact.models.registry import builds, register_model
 from skelact.skeleton import Layout, get_layout
@@ -123,14 +124,7 @@ class ISCBiGRU(nn.Module):
 
     def _check_input(self, x: Tensor) -> None:
         name = type(self).__name__
-        if x.ndim != 5:
-            raise FormatError(f"expected a batch (N, M, T, V, C), got shape {tuple(x.shape)}", where=name)
-        _, m, _, v, c = x.shape
-        if v != self.layout.num_joints:
-            raise LayoutError(
-                f"{name} built for layout {self.layout.name!r} with {self.layout.num_joints} joints "
-                f"got {v} joints (input shape {tuple(x.shape)})"
-            )
+        m, c = check_batch(x, self.layout, name)
         if c != self.in_channels or m != self.num_persons:
             raise FormatError(
                 f"expected {self.num_persons} persons and {self.in_channels} channels, got shape "
