@@ -14,9 +14,11 @@ from typing import Any, ClassVar
 import lightning as L
 import torch
 
+from skelact.data.clips import ClipSpec
 from skelact.errors import ConfigError
 from skelact.inference.compatibility import describe, record_mismatch, state_mismatch
 from skelact.inference.pipeline import CHECKPOINT_KEY, PipelineRecord, read_record
+from skelact.models.inputs.modality import parse_modality
 
 
 class SkelactMethod(L.LightningModule):
@@ -31,6 +33,26 @@ class SkelactMethod(L.LightningModule):
         """The method for `datamodule`'s store, its facts linked as `skelact fit` links them."""
         facts = {arg: getattr(datamodule, attribute) for arg, attribute in cls.linked_from_data.items()}
         return cls(**facts, **kwargs)
+
+    def hparams_record(self, clip: Any, **data: Any) -> PipelineRecord:
+        """The pipeline record of a method whose hyper-parameters name its network the usual way (`model`,
+        `model_args`, `modality`, the data facts) and which holds `layout` and `class_names`; `clip` and
+        `data` come from the datamodule when known."""
+        hp = self.hparams
+        return PipelineRecord(
+            method=self.method_name,
+            model=hp.model,
+            model_args=dict(hp.model_args or {}),
+            layout=self.layout.to_dict(),
+            modality=parse_modality(hp.modality),
+            num_classes=hp.num_classes,
+            num_channels=hp.num_channels,
+            num_coords=hp.num_coords,
+            num_persons=hp.num_persons,
+            class_names=tuple(self.class_names),
+            clip=clip if clip is not None else ClipSpec(max_persons=hp.num_persons),
+            **data,
+        )
 
     def pipeline_record(self) -> PipelineRecord | None:
         """The record saved in checkpoints; None when the method has no input pipeline to record."""

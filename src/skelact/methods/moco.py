@@ -37,7 +37,6 @@ from skelact.methods.base import SkelactMethod
 from skelact.methods.contrastive_encoder import ContrastiveEncoder, momentum_update
 from skelact.methods.registry import register_method
 from skelact.methods.schedules import SCHEDULES, lr_factor
-from skelact.models.inputs.modality import parse_modality
 from skelact.skeleton.layout import get_layout
 
 DATA_FACTS: dict[str, str] = {
@@ -136,21 +135,7 @@ class MoCo(SkelactMethod):
     # --- the pipeline record: what the evaluation protocols rebuild the encoder from -------------------
 
     def _record(self, clip: ClipSpec | None, **data: Any) -> PipelineRecord:
-        hp = self.hparams
-        return PipelineRecord(
-            method=self.method_name,
-            model=hp.model,
-            model_args=dict(hp.model_args or {}),
-            layout=self.layout.to_dict(),
-            modality=parse_modality(hp.modality),
-            num_classes=hp.num_classes,
-            num_channels=hp.num_channels,
-            num_coords=hp.num_coords,
-            num_persons=hp.num_persons,
-            class_names=tuple(self.class_names),
-            clip=clip if clip is not None else ClipSpec(max_persons=hp.num_persons),
-            **data,
-        )
+        return self.hparams_record(clip, **data)
 
     def pipeline_record(self) -> PipelineRecord | None:
         facts = self.datamodule_facts()

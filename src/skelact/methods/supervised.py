@@ -16,7 +16,6 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 import skelact
-from skelact.data.clips import ClipSpec
 from skelact.data.transforms.augment import BatchAugment
 from skelact.data.transforms.partial_mixup import PartialMixup
 from skelact.errors import ConfigError
@@ -143,21 +142,7 @@ class SupervisedClassifier(SkelactMethod):
 
     def _record(self, clip: Any, **data: Any) -> PipelineRecord:
         """The pipeline record of this classifier; `clip` and `data` come from the datamodule when known."""
-        hp = self.hparams
-        return PipelineRecord(
-            method=self.method_name,
-            model=hp.model,
-            model_args=dict(hp.model_args or {}),
-            layout=self.layout.to_dict(),
-            modality=parse_modality(hp.modality),
-            num_classes=hp.num_classes,
-            num_channels=hp.num_channels,
-            num_coords=hp.num_coords,
-            num_persons=hp.num_persons,
-            class_names=tuple(self.class_names),
-            clip=clip if clip is not None else ClipSpec(max_persons=hp.num_persons),
-            **data,
-        )
+        return self.hparams_record(clip, **data)
 
     def pipeline_record(self) -> PipelineRecord | None:
         facts = self.datamodule_facts()
