@@ -36,7 +36,7 @@ from skelact.losses.key_queue import KeyQueue
 from skelact.methods.base import SkelactMethod
 from skelact.methods.contrastive_encoder import ContrastiveEncoder, momentum_update
 from skelact.methods.registry import register_method
-from skelact.methods.schedules import SCHEDULES, lr_factor
+from skelact.methods.schedules import SCHEDULES, step_schedule
 from skelact.skeleton.layout import get_layout
 
 DATA_FACTS: dict[str, str] = {
@@ -222,18 +222,4 @@ class MoCo(SkelactMethod):
             optimizer = torch.optim.AdamW(params, lr=hp.lr, weight_decay=hp.weight_decay)
         else:
             raise ConfigError(f"unknown optimizer {hp.optimizer!r}; choose sgd or adamw")
-        total = int(self.trainer.estimated_stepping_batches)
-        per_epoch = total / max(self.trainer.max_epochs or 1, 1)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer,
-            lambda step: lr_factor(
-                step,
-                total_steps=total,
-                steps_per_epoch=per_epoch,
-                schedule=hp.schedule,
-                warmup_epochs=hp.warmup_epochs,
-                milestones=hp.milestones or (),
-                gamma=hp.gamma,
-            ),
-        )
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return step_schedule(optimizer, self.trainer, hp)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
+
+import torch
 
 from skelact.errors import ConfigError
 
@@ -38,3 +41,23 @@ def lr_factor(
         epoch = step / max(steps_per_epoch, 1e-9)
         return gamma ** sum(epoch >= m for m in milestones)
     raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+
+
+def step_schedule(optimizer: Any, trainer: Any, hp: Any) -> dict[str, Any]:
+    """Lightning's optimizer config with `lr_factor` applied per step from the hyper-parameters `hp`
+    (schedule, warmup_epochs, milestones, gamma), sized from the trainer's estimated steps."""
+    total = int(trainer.estimated_stepping_batches)
+    per_epoch = total / max(trainer.max_epochs or 1, 1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: lr_factor(
+            step,
+            total_steps=total,
+            steps_per_epoch=per_epoch,
+            schedule=hp.schedule,
+            warmup_epochs=hp.warmup_epochs,
+            milestones=hp.milestones or (),
+            gamma=hp.gamma,
+        ),
+    )
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -25,7 +25,7 @@ from skelact.losses.longtail import LongTailLoss, build_loss
 from skelact.methods.base import SkelactMethod
 from skelact.methods.optimistic_test import OptimisticTestTop1
 from skelact.methods.registry import register_method
-from skelact.methods.schedules import SCHEDULES, lr_factor
+from skelact.methods.schedules import SCHEDULES, step_schedule
 from skelact.methods.test_report import TestReport
 from skelact.models.inputs.modality import parse_modality
 from skelact.skeleton.layout import get_layout
@@ -267,18 +267,4 @@ class SupervisedClassifier(SkelactMethod):
             optimizer = torch.optim.SGD(groups, lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov)
         else:
             optimizer = torch.optim.AdamW(groups, lr=hp.lr)
-        total = int(self.trainer.estimated_stepping_batches)
-        per_epoch = total / max(self.trainer.max_epochs or 1, 1)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer,
-            lambda step: lr_factor(
-                step,
-                total_steps=total,
-                steps_per_epoch=per_epoch,
-                schedule=hp.schedule,
-                warmup_epochs=hp.warmup_epochs,
-                milestones=hp.milestones or (),
-                gamma=hp.gamma,
-            ),
-        )
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return step_schedule(optimizer, self.trainer, hp)
