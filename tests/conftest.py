@@ -44,6 +44,12 @@ def tiny_training() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def tiny_training_args() -> tuple[str, ...]:
+    """TINY_TRAINING for module- and session-scoped fixtures (a later option overrides an earlier one)."""
+    return tuple(TINY_TRAINING)
+
+
+@pytest.fixture(scope="session")
 def synthetic_store_3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from skelact.data.prepare.synthetic import prepare_synthetic
 

@@ -23,18 +23,6 @@ from skelact.methods.supervised import SupervisedClassifier
 # of epoch 2) and the epoch after it is the best of the epochs after it: a resumed run that forgot its best
 # score would keep epoch 2.
 VAL_TOP1 = [0.2, 0.6, 0.4]
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-# conftest.py's TINY_TRAINING, for the module fixture (conftest is not importable with importlib mode).
-TINY_TRAINING = [
-    "--config", str(CONFIGS / "trainer" / "cpu.yaml"),
-    "--config", str(CONFIGS / "data" / "synthetic3d.yaml"),
-    "--config", str(CONFIGS / "model" / "stgcn.yaml"),
-    "--model.model_args", '{"base_channels": 8}',
-    "--data.clip_len", "16",
-    "--data.batch_size", "16",
-    "--trainer.enable_progress_bar", "false",
-    "--trainer.precision", "32-true",
-]  # fmt: skip
 EPOCHS = ["--trainer.max_epochs", str(len(VAL_TOP1))]
 
 
@@ -59,12 +47,14 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(synthetic_store_3d: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def uninterrupted(
+    synthetic_store_3d: Path, tmp_path_factory: pytest.TempPathFactory, tiny_training_args: tuple[str, ...]
+) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("uninterrupted")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SupervisedClassifier, "validation_step", scripted_validation)
         args = [
-            *TINY_TRAINING,
+            *tiny_training_args,
             "--data.store",
             str(synthetic_store_3d),
             "--trainer.default_root_dir",
