@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 ENCODERS = {
-    "bigru": ["--model.model", "isc_bigru", "--model.model_args", '{"hidden_size": 128}'],
+    "bigru": [],  # configs/ssl/nw_ucla_cpu.yaml's BiGRU (hidden size 128)
     "stgcn": ["--model.model", "stgcn", "--model.model_args", '{"base_channels": 16}'],
 }
 
@@ -50,15 +51,24 @@ def pretrain(store: str, out: Path, encoder: str, budget: argparse.Namespace) ->
         "--data.store", store,
         "--data.num_workers", "0",
         "--trainer.enable_progress_bar", "false",
-        "--model.milestones", f"[{budget.moco_epochs + budget.halp_epochs}]",
+        "--model.milestones", f"[{budget.milestone}]",
     ]  # fmt: skip
-    roots = {name: out / encoder / name for name in ("random", "moco", "halp")}
+    roots = {name: out / encoder / name for name in ("random", "moco", "moco_continued", "halp")}
     if not list(roots["random"].glob("version_*/checkpoints/last.ckpt")):
         skelact("fit", *base, "--model.lr", "0", "--trainer.max_epochs", "1",
                 "--trainer.default_root_dir", str(roots["random"]))  # fmt: skip
     if not list(roots["moco"].glob("version_*/checkpoints/last.ckpt")):
         skelact("fit", *base, "--trainer.max_epochs", str(budget.moco_epochs),
                 "--trainer.default_root_dir", str(roots["moco"]))  # fmt: skip
+    if not list(roots["moco_continued"].glob("version_*/checkpoints/last.ckpt")):
+        # MoCo alone for HaLP's extra epochs, so HaLP is also compared at an equal epoch count: a copy of the
+        # MoCo run resumed in place (resuming the MoCo run itself would overwrite its last checkpoint).
+        copy = roots["moco_continued"] / "version_0"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(last_ckpt(roots["moco"]).parents[1], copy)
+        skelact("fit", *base, "--trainer.max_epochs", str(budget.moco_epochs + budget.halp_epochs),
+                "--ckpt_path", str(copy),
+                "--trainer.default_root_dir", str(roots["moco_continued"]))  # fmt: skip
     if not list(roots["halp"].glob("version_*/checkpoints/last.ckpt")):
         skelact("fit", *base, "--config", str(CONFIGS / "ssl" / "halp.yaml"),
                 "--config", str(CONFIGS / "ssl" / "nw_ucla_cpu_halp.yaml"),
@@ -116,8 +126,9 @@ def main() -> None:
     parser.add_argument("--store", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--encoders", nargs="+", default=list(ENCODERS), choices=list(ENCODERS))
-    parser.add_argument("--moco-epochs", type=int, default=8)
-    parser.add_argument("--halp-epochs", type=int, default=4)
+    parser.add_argument("--moco-epochs", type=int, default=100)
+    parser.add_argument("--halp-epochs", type=int, default=20)
+    parser.add_argument("--milestone", type=int, default=110, help="pre-training epoch of the lr step x0.1")
     parser.add_argument("--probe-epochs", type=int, default=15)
     parser.add_argument("--semi-epochs", type=int, default=30)
     budget = parser.parse_args()
@@ -135,7 +146,7 @@ def main() -> None:
                 "knn_top1": knn(budget.store, ckpt, out / encoder / f"knn_{name}"),
             })  # fmt: skip
         if encoder == budget.encoders[0]:
-            for name in ("moco", "halp", "random"):
+            for name in ("moco", "moco_continued", "halp", "random"):
                 root = out / encoder / f"semi10_{name}"
                 args = [*probe_args(budget.store, checkpoints[name], root, budget.semi_epochs),
                         "--data.train_fraction", "0.1", "--data.fraction_seed", "0",
@@ -145,9 +156,8 @@ def main() -> None:
                     skelact("test", "--method", "finetune", *args, "--ckpt_path", str(last_ckpt(root)))
                 label = "scratch (random init)" if name == "random" else name
                 semi.append({"encoder": encoder, "init": label, "top1_10pct": tested_top1(root).get("top1")})
-    budget_facts = {
-        k: getattr(budget, k) for k in ("moco_epochs", "halp_epochs", "probe_epochs", "semi_epochs")
-    }
+    facts = ("moco_epochs", "halp_epochs", "milestone", "probe_epochs", "semi_epochs")
+    budget_facts = {k: getattr(budget, k) for k in facts}
     print(json.dumps({"budget": budget_facts, "rows": rows, "semi_10pct": semi,
                       "minutes": round((time.time() - started) / 60, 1)}, indent=2))  # fmt: skip
 

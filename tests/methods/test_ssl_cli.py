@@ -152,7 +152,8 @@ def test_nw_ucla_cpu_configs_compose() -> None:
     files = ["trainer/cpu.yaml", "data/nw_ucla.yaml", "ssl/moco.yaml", "ssl/nw_ucla_cpu.yaml"]
     files += ["ssl/halp.yaml", "ssl/nw_ucla_cpu_halp.yaml"]
     config = _flat(composed_config([arg for name in files for arg in ("--config", str(CONFIGS / name))]))
-    assert config["method"] == "halp" and config["trainer.max_epochs"] == 60
-    assert config["model.model_args"] == {"hidden_size": 256} and config["model.queue_size"] == 1024
+    assert config["method"] == "halp" and config["trainer.max_epochs"] == 120
+    assert config["model.model_args"] == {"hidden_size": 128} and config["model.queue_size"] == 1024
+    assert config["model.key_momentum"] == 0.99 and config["model.milestones"] == [110]
     assert config["data.train_split"] == "train_full" and config["data.repeat"] == 1
     assert config["data.normalize"] == "minmax" and config["data.num_views"] == 2
