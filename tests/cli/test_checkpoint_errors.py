@@ -134,7 +134,7 @@ def test_weights_that_do_not_fit_say_which_and_why(
     trained_run: dict[str, Path], tmp_path: Path, tiny_training: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Same layout and classes, but one person per clip (forced past the pipeline check): the records agree
-    on the network facts, the first batch-norm does not; the line names the tensor and the differing persons."""
+    on the network facts, the first batch-norm does not; the line names the tensor and the persons."""
     args = [*command_line("test", trained_run["ckpt"], trained_run["store"], tmp_path, tiny_training)]
     line = one_line_error(capsys, main([*args, "--data.max_persons", "1", "--force-pipeline"]))
     assert (
