@@ -20,9 +20,10 @@ from unittest import mock
 from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import LearningRateMonitor, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from skelact.cli.config_order import lowered_data_warnings
 from skelact.cli.follow_checkpoint import (
     FOLLOWING_SUBCOMMANDS,
     follow_checkpoint,
@@ -51,6 +52,7 @@ class SkelactCLI(LightningCLI):
     ) -> None:
         self.report = report  # read by before_test / before_validate, which run inside super().__init__
         self.checked_ckpt = checked_ckpt  # the command line's --ckpt_path, already checked by build_cli
+        self.command_line: list[str] = list(kwargs.get("args") or [])  # read by the config-order guard
         super().__init__(*args, **kwargs)
 
     def _parse_ckpt_path(self) -> None:
@@ -120,6 +122,8 @@ class SkelactCLI(LightningCLI):
 
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
+        for line in lowered_data_warnings(self.command_line, self.datamodule):
+            rank_zero_warn(line)
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         scale_lr_to_total_batch(self.model, self.datamodule, self.trainer, config.get("lr_reference_batch"))
 
