@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from skelact.cli.follow_checkpoint import load_yaml
+from skelact.cli.config_files import load_yaml
 
 COMMAND_LINE = "the command line"
 

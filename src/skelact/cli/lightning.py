@@ -23,6 +23,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from skelact.cli.config_files import config_file_value
 from skelact.cli.config_order import lowered_data_warnings
 from skelact.cli.follow_checkpoint import (
     FOLLOWING_SUBCOMMANDS,
@@ -204,7 +205,7 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
             args = _with_option(args, "--ckpt_path", given)
     checked, loaded = None, None
     if given is not None and not os.path.isdir(given):  # a run directory is resolved before testing
-        loaded = check_checkpoint_path(given)  # before LightningCLI, which reads a file's hparams itself
+        loaded = check_checkpoint_path(given)  # before LightningCLI, which reads a fit file's hparams itself
         checked = given
         if args[:1] == ["fit"] and loaded is not None and "optimizer_states" not in loaded:
             raise ConfigError(
@@ -341,24 +342,8 @@ def _find_root_dir(args: list[str]) -> str:
 def _config_value(args: list[str], *keys: str) -> str | None:
     """The value at `keys` in the last `--config` file of a command line that sets it (read before
     LightningCLI parses, as the parser's classes and the run directory depend on it)."""
-    import yaml  # a dependency of lightning's CLI
-
-    found = None
-    for i, arg in enumerate(args):
-        key, _, inline = arg.partition("=")
-        path = inline if inline else (args[i + 1] if i + 1 < len(args) else None)
-        if key != "--config" or not path or not os.path.isfile(path):
-            continue
-        try:
-            with open(path, encoding="utf-8") as handle:
-                value: Any = yaml.safe_load(handle)
-        except (OSError, yaml.YAMLError):
-            continue  # LightningCLI reports the unreadable file itself
-        for name in keys:
-            value = value.get(name) if isinstance(value, dict) else None
-        if value not in (None, ""):
-            found = str(value)
-    return found
+    value = config_file_value(args, *keys)
+    return None if value in (None, "") else str(value)
 
 
 def _with_option(args: list[str], option: str, value: str) -> list[str]:
