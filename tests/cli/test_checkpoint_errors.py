@@ -118,23 +118,25 @@ def test_a_configuration_of_another_layout_names_both(
     command: str, trained_run: dict[str, Path], synthetic_store_2d: Path, tmp_path: Path,
     tiny_training: list[str], capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    """The 3D ntu25 checkpoint with the 2D coco17 store: torch printed `size mismatch` for 60 tensors."""
+    """The 3D ntu25 checkpoint with the 2D coco17 store: torch printed `size mismatch` for 60 tensors. Test
+    and validate follow the checkpoint's clip settings (no score channel); fit resumes with the configs'."""
     training = [arg.replace("synthetic3d", "synthetic2d") for arg in tiny_training]
     code = main(command_line(command, trained_run["ckpt"], synthetic_store_2d, tmp_path, training))
     line = one_line_error(capsys, code)
     assert "the checkpoint does not fit this configuration (layout, channels differ)" in line
     assert "trained with layout ntu25 (25 joints), 12 classes, 3 channels per joint (3D)" in line
-    assert "builds layout coco17 (17 joints), 12 classes, 3 channels per joint (2D + score)" in line
+    channels = "3 channels per joint (2D + score)" if command == "fit" else "2 channels per joint (2D)"
+    assert f"builds layout coco17 (17 joints), 12 classes, {channels}" in line
     assert str(trained_run["store"]) in line  # the hint: the store it was trained on
 
 
 def test_weights_that_do_not_fit_say_which_and_why(
     trained_run: dict[str, Path], tmp_path: Path, tiny_training: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Same layout and classes, but one person per clip: the records agree on the network facts, the first
-    batch-norm does not; the line names the tensor and the differing persons."""
+    """Same layout and classes, but one person per clip (forced past the pipeline check): the records agree
+    on the network facts, the first batch-norm does not; the line names the tensor and the persons."""
     args = [*command_line("test", trained_run["ckpt"], trained_run["store"], tmp_path, tiny_training)]
-    line = one_line_error(capsys, main([*args, "--data.max_persons", "1"]))
+    line = one_line_error(capsys, main([*args, "--data.max_persons", "1", "--force-pipeline"]))
     assert (
         "the weights do not fit this model: " in line and "data_bn.weight: (150,) in the checkpoint" in line
     )

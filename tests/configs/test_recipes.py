@@ -175,3 +175,12 @@ def test_lr_reference_batch_must_be_positive(
     args += ["--trainer.default_root_dir", str(tmp_path), "--lr_reference_batch", "0"]
     with pytest.raises(Exception, match="lr_reference_batch"):
         build_cli(args, run=False)
+
+
+@pytest.mark.parametrize("recipe", sorted(p.name for p in (CONFIGS / "recipes").glob("*.yaml")))
+def test_recipes_leave_the_data_facts_to_the_data_config(recipe: str) -> None:
+    """A recipe composed after the data config would otherwise override them: the README composes
+    `recipes/demo.yaml` after the data config, and its `max_persons: 1` dropped a dataset's second person
+    (issue 19; cli/config_order.py warns about any other config that does)."""
+    data = (yaml.safe_load((CONFIGS / "recipes" / recipe).read_text()) or {}).get("data") or {}
+    assert not set(data) & {"store", "max_persons", "with_score", "normalize"}, recipe

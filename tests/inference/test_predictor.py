@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from skelact.data.store import SkeletonStore
@@ -44,3 +45,41 @@ def test_predict_sample_matches_predict_store(trained_run: dict[str, Path]) -> N
     from_sample = predictor.predict_sample(store[index], top_k=3)
     assert from_sample.indices == from_store.indices
     np.testing.assert_allclose(from_sample.probabilities, from_store.probabilities, atol=1e-6)
+
+
+def test_a_store_of_other_class_names_is_scored_in_the_checkpoints_classes(
+    trained_run: dict[str, Path], tmp_path: Path
+) -> None:
+    """The same clips under reversed class names: label i now names the checkpoint's class 11 - i."""
+    from skelact.data.store import write_store
+
+    store = SkeletonStore(trained_run["store"])
+    renamed = SkeletonStore(
+        write_store(
+            tmp_path / "renamed", iter(store), layout=store.layout, class_names=store.class_names[::-1]
+        )
+    )
+    predictions = Predictor.from_checkpoint(trained_run["ckpt"]).predict_store(renamed, top_k=1)
+    assert [p.label for p in predictions] == [11 - int(label) for label in store.labels]
+
+
+def test_a_store_prepared_for_another_normalisation_is_refused(
+    trained_run: dict[str, Path], tmp_path: Path
+) -> None:
+    """An NTU `ctrgcn` store (normalised offline, `none` online) fed to a `center_align` checkpoint."""
+    from skelact.data.store import write_store
+    from skelact.errors import FormatError
+
+    store = SkeletonStore(trained_run["store"])
+    other = write_store(
+        tmp_path / "other",
+        iter(store),
+        layout=store.layout,
+        class_names=store.class_names,
+        provenance={"preset": "ctrgcn", "online_normalize": "none"},
+    )
+    predictor = Predictor.from_checkpoint(trained_run["ckpt"])
+    with pytest.raises(FormatError) as caught:
+        predictor.predict_store(SkeletonStore(other))
+    assert "prepared (preset 'ctrgcn') for normalize 'none'" in str(caught.value)
+    assert "the checkpoint normalises with 'center_align'" in str(caught.value)

@@ -20,9 +20,17 @@ from unittest import mock
 from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import LearningRateMonitor, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from skelact.cli.config_files import config_file_value
+from skelact.cli.config_order import lowered_data_warnings
+from skelact.cli.follow_checkpoint import (
+    FOLLOWING_SUBCOMMANDS,
+    follow_checkpoint,
+    pop_force_flag,
+    recorded_method,
+)
 from skelact.cli.resume import Resume, newest_hpc_checkpoint, resolve_resume
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
@@ -45,7 +53,14 @@ class SkelactCLI(LightningCLI):
     ) -> None:
         self.report = report  # read by before_test / before_validate, which run inside super().__init__
         self.checked_ckpt = checked_ckpt  # the command line's --ckpt_path, already checked by build_cli
+        self.command_line: list[str] = list(kwargs.get("args") or [])  # read by the config-order guard
         super().__init__(*args, **kwargs)
+
+    def _parse_ckpt_path(self) -> None:
+        """Test and validate took the checkpoint's arguments in `build_cli` (cli/follow_checkpoint.py), after
+        the configs and before the command line; Lightning's restore would override the command line too."""
+        if self.config.get("subcommand") not in FOLLOWING_SUBCOMMANDS:
+            super()._parse_ckpt_path()
 
     def before_fit(self) -> None:
         self._load_safely()
@@ -108,6 +123,8 @@ class SkelactCLI(LightningCLI):
 
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
+        for line in lowered_data_warnings(self.command_line, self.datamodule):
+            rank_zero_warn(line)
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         scale_lr_to_total_batch(self.model, self.datamodule, self.trainer, config.get("lr_reference_batch"))
 
@@ -167,9 +184,17 @@ def default_callbacks() -> list[Any]:
 def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
     """Build the CLI; `run=False` returns it with model, data and trainer instantiated (used by the demo)."""
     args, report = _pop_report(args)
+    args, force_pipeline = pop_force_flag(args)
     root = _find_root_dir(args)
     given = _option_value(args, "--ckpt_path")
     resume: Resume | None = None
+    evaluating = args[:1] in (["test"], ["validate"])
+    if evaluating:  # a run directory -> its checkpoint now, so that its record can be followed
+        given = given if given is not None else _config_value(args, "ckpt_path")
+        resolved = resolve_checkpoint(given, report)
+        if resolved != given and resolved is not None:
+            rank_zero_info(f"testing {resolved}")
+            args, given, report = _with_option(args, "--ckpt_path", resolved), resolved, None
     if args[:1] == ["fit"]:
         given = given if given is not None else _config_value(args, "ckpt_path")
         if given is None and SLURMEnvironment.detect():  # a requeued job: Lightning would take this file
@@ -180,7 +205,7 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
             args = _with_option(args, "--ckpt_path", given)
     checked, loaded = None, None
     if given is not None and not os.path.isdir(given):  # a run directory is resolved before testing
-        loaded = check_checkpoint_path(given)  # before LightningCLI, which reads a file's hparams itself
+        loaded = check_checkpoint_path(given)  # before LightningCLI, which reads a fit file's hparams itself
         checked = given
         if args[:1] == ["fit"] and loaded is not None and "optimizer_states" not in loaded:
             raise ConfigError(
@@ -188,7 +213,14 @@ def build_cli(args: list[str], *, run: bool = True) -> SkelactCLI:
                 "resume from it",
                 hint="to start a new run from its weights use --method finetune --model.pretrained FILE",
             )
-    method = get_method(_method_name(args))
+    if evaluating and loaded is not None and _method_name(args, default=None) is None:
+        recorded = recorded_method(loaded)  # the checkpoint's method, unless the command line names one
+        args = [*args, "--method", recorded] if recorded else args
+    method = get_method(str(_method_name(args)))
+    if evaluating and loaded is not None:
+        args, notes = follow_checkpoint(args, loaded, str(given), method, force=force_pipeline)
+        for note in notes:
+            rank_zero_info(note)
     if resume is not None and resume.run_dir is not None and _phase_changes(loaded, method):
         resume = Resume(resume.checkpoint, None)  # a new phase (MoCo -> HaLP) keeps the first phase's run
     purge_step = None
@@ -288,13 +320,13 @@ def _pop_report(args: list[str]) -> tuple[list[str], str | None]:
     return rest, report
 
 
-def _method_name(args: list[str]) -> str:
+def _method_name(args: list[str], default: str | None = DEFAULT_METHOD) -> str | None:
     """The method a command line names: `--method` wins, else the last config file with `method:`.
 
     Read before LightningCLI builds its parser, because the parser is built for one method class; the key
     stays in the arguments, so the run's config.yaml records it.
     """
-    return _option_value(args, "--method") or _config_value(args, "method") or DEFAULT_METHOD
+    return _option_value(args, "--method") or _config_value(args, "method") or default
 
 
 def _find_root_dir(args: list[str]) -> str:
@@ -310,24 +342,8 @@ def _find_root_dir(args: list[str]) -> str:
 def _config_value(args: list[str], *keys: str) -> str | None:
     """The value at `keys` in the last `--config` file of a command line that sets it (read before
     LightningCLI parses, as the parser's classes and the run directory depend on it)."""
-    import yaml  # a dependency of lightning's CLI
-
-    found = None
-    for i, arg in enumerate(args):
-        key, _, inline = arg.partition("=")
-        path = inline if inline else (args[i + 1] if i + 1 < len(args) else None)
-        if key != "--config" or not path or not os.path.isfile(path):
-            continue
-        try:
-            with open(path, encoding="utf-8") as handle:
-                value: Any = yaml.safe_load(handle)
-        except (OSError, yaml.YAMLError):
-            continue  # LightningCLI reports the unreadable file itself
-        for name in keys:
-            value = value.get(name) if isinstance(value, dict) else None
-        if value not in (None, ""):
-            found = str(value)
-    return found
+    value = config_file_value(args, *keys)
+    return None if value in (None, "") else str(value)
 
 
 def _with_option(args: list[str], option: str, value: str) -> list[str]:

@@ -188,9 +188,16 @@ class Predictor:
     def predict_store(
         self, store: SkeletonStore, split: str | None = None, top_k: int = 5, batch_size: int = 32
     ) -> list[Prediction]:
-        """Top-k classes of every sample of `split` (all samples when None)."""
+        """Top-k classes of every sample of `split` (all samples when None). A store of other class names
+        has its labels translated by name (-1 where the checkpoint does not know the class), so the truth
+        shown next to a prediction and the top-1 are the checkpoint's classes."""
+        ours = {name: i for i, name in enumerate(self.class_names)}
+        translate = None
+        if list(store.class_names) != self.class_names:
+            translate = [ours.get(name, -1) for name in store.class_names]
         results: list[Prediction] = []
         for clips, ids, labels in self.store_batches(store, split, batch_size):
+            labels = labels if translate is None else [translate[label] for label in labels]
             results += self._top_k(clips, ids, labels, top_k)
         return results
 
@@ -229,6 +236,15 @@ class Predictor:
                 f"store has {store.num_channels} coordinates per joint, "
                 f"the checkpoint expects {self.num_coords}",
                 path=store.path,
+            )
+        needed = store.provenance.get("online_normalize")  # what the store's preparation preset needs
+        if needed is not None and needed != self.spec.normalize:
+            raise FormatError(
+                f"the store was prepared (preset {store.provenance.get('preset')!r}) for normalize "
+                f"{needed!r}, the checkpoint normalises with {self.spec.normalize!r}",
+                path=store.path,
+                hint="prepare the data with the preset the checkpoint's store used "
+                f"({self.record.preset or 'see skelact info on it'})",
             )
         indices = store.split(split) if split else np.arange(len(store))
         for start in range(0, len(indices), batch_size):

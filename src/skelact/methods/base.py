@@ -3,7 +3,8 @@
 A method does not have to derive from `SkelactMethod` (any registered LightningModule trains), but deriving
 gives it the two things the rest of skelact relies on: `linked_from_data`, which `skelact fit` uses to fill
 the method's arguments from the store so configs never restate them, and the pipeline record written into
-every checkpoint, which `Predictor`, export and `skelact test` read.
+every checkpoint, which `Predictor`, export and `skelact test` read (test also restores the other saved
+arguments, except `evaluation_arguments`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class SkelactMethod(L.LightningModule):
     method_name: ClassVar[str] = "unregistered"  # set by `register_method`
     # method argument -> datamodule attribute, linked by the CLI and by `for_data`.
     linked_from_data: ClassVar[dict[str, str]] = {}
+    # Arguments that choose how an evaluation runs, not what the network is: `skelact test` takes them from
+    # its own configs and command line, and every other argument from the checkpoint (cli/follow_checkpoint).
+    evaluation_arguments: ClassVar[tuple[str, ...]] = ("report_dir", "report_worst", "compile")
 
     @classmethod
     def for_data(cls, datamodule: Any, **kwargs: Any) -> SkelactMethod:
