@@ -71,8 +71,8 @@ NW_UCLA = {
     "model.weight_decay_on": "weights",
 }
 del NW_UCLA["data.crop_ratio"]  # unused by uniform sampling
-# The official pipeline (issue 20): the feeder's sampling and view augmentation before the min-max, the warm-up
-# set once per epoch, every parameter decayed; the rest is the NW-UCLA recipe's.
+# The official pipeline (issue 20): the feeder's sampling and view augmentation before the min-max, the
+# warm-up set once per epoch, every parameter decayed; the rest is the NW-UCLA recipe's.
 NW_UCLA_OFFICIAL = {
     **NW_UCLA,
     "model.augment": None,
