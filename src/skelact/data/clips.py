@@ -33,6 +33,12 @@ from skelact.errors import ConfigError
 from skelact.skeleton.layout import Layout
 
 SAMPLING_METHODS = ("uniform", "crop_resize", "sorted_random")
+# The clip normalisations: `normalize_sample`'s, plus one that needs the clip's generator (a training view).
+CLIP_NORMALIZE_METHODS: dict[str, str] = {
+    **NORMALIZE_METHODS,
+    "view_minmax": "CTR-GCN's NW-UCLA feeder: centre, training-time view rotation and scale, then min-max "
+    "(skelact.data.transforms.ctrgcn_ucla)",
+}
 VALID_FRAME_RULES = ("last", "count")
 
 # read_frames(frames) -> (keypoint (M, F, V, C), score (M, F, V) or None) for an int array of frame indices.
@@ -50,8 +56,8 @@ class ClipSpec:
             evenly spaced at test; `skelact.data.transforms.ctrgcn_ucla`).
         num_test_clips: clips per sample at test time; their softmax scores are averaged.
         normalize: a `normalize_sample` method name ("none", "center", "center_align", "image", "box",
-            "minmax", "view_minmax"); "view_minmax" also draws CTR-GCN's NW-UCLA view augmentation in
-            training, before the min-max, as its feeder does.
+            "minmax") or "view_minmax": CTR-GCN's NW-UCLA feeder, which also draws its view augmentation in
+            training, before the min-max (`skelact.data.transforms.ctrgcn_ucla`).
         max_persons: persons kept (extra persons dropped, missing ones zero-padded).
         with_score: append the keypoint score as a last channel (2D data with confidences).
         crop_ratio: crop fraction range for "crop_resize" training.
@@ -78,8 +84,8 @@ class ClipSpec:
             )
         if self.clip_len < 1 or self.num_test_clips < 1 or self.max_persons < 1:
             raise ConfigError("clip_len, num_test_clips and max_persons must be positive")
-        if self.normalize not in NORMALIZE_METHODS:
-            known = ", ".join(NORMALIZE_METHODS)
+        if self.normalize not in CLIP_NORMALIZE_METHODS:
+            known = ", ".join(CLIP_NORMALIZE_METHODS)
             raise ConfigError(f"unknown normalize method {self.normalize!r}; choose one of {known}")
         if self.valid_frames not in VALID_FRAME_RULES:
             known = ", ".join(VALID_FRAME_RULES)

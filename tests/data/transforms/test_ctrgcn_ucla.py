@@ -25,7 +25,6 @@ from skelact.data.transforms.ctrgcn_ucla import (
     pool_frames,
     sorted_random_frames,
 )
-from skelact.data.transforms.normalize import normalize_sample
 from skelact.errors import ConfigError, FormatError, LayoutError
 from skelact.skeleton.layout import get_layout
 
@@ -158,11 +157,12 @@ def test_sorted_random_frames_repeat_a_frame_at_most_pool_copies_times():
     np.testing.assert_array_equal(pool_frames(np.array([7, 0, 5, 3]), 3), [0, 0, 1, 2])
 
 
-def test_identity_view_is_what_normalize_sample_and_test_clips_use():
-    value = random_sequence(np.random.default_rng(2), 60)[None]
-    out, score = normalize_sample(value, None, LAYOUT, "view_minmax")
-    np.testing.assert_allclose(out, feeder_normalize(value, LAYOUT, IDENTITY_VIEW))
-    assert score is None
+def test_test_clips_use_the_identity_view():
+    value = random_sequence(np.random.default_rng(2), 60)
+    clip = skelact_clip(value, train=False, seed=0)
+    frames = np.linspace(0, 59, CLIP_LEN).astype(np.int64)
+    expected = feeder_normalize(value[None], LAYOUT, IDENTITY_VIEW)[0, frames]
+    np.testing.assert_array_equal(clip, expected.astype(np.float32))
 
 
 def test_sorted_random_clips_are_deterministic_at_test_and_one_clip_only():

@@ -24,8 +24,6 @@ NORMALIZE_METHODS: dict[str, str] = {
     # CTR-GCN's NW-UCLA feeder centres first, but min-max scaling removes any translation anyway; it also
     # rotates and scales (train) before the min-max, while skelact augments on the device afterwards.
     "minmax": "min-max scale each axis of the clip to [-1, 1] (CTR-GCN NW-UCLA, spec 5)",
-    # The feeder's own order, random view (training) before min-max: skelact.data.transforms.ctrgcn_ucla.
-    "view_minmax": "CTR-GCN's NW-UCLA feeder: centre, training-time view rotation and scale, then min-max",
     "image": "2D: map pixels to [-1, 1] by image centre and half-size (PYSKL PreNormalize2D, spec 2.3)",
     "box": "2D: map to [-1, 1] by the skeleton's own bounding box, aspect ratio kept",
 }
@@ -236,10 +234,6 @@ def normalize_sample(
         return normalize_2d(keypoint, score, image_size=size, score_threshold=score_threshold)
     if method == "minmax":
         return minmax_scale(keypoint), score
-    if method == "view_minmax":  # the test-time (identity view) case; make_clips draws the training views
-        from skelact.data.transforms.ctrgcn_ucla import feeder_normalize  # it builds on this module
-
-        return feeder_normalize(keypoint, layout).astype(np.asarray(keypoint).dtype, copy=False), score
     mode: CenterMode = "per_frame" if method == "center_per_frame_align" else "first_valid_frame"
     out = center(keypoint, layout, mode=mode)
     if method != "center":
