@@ -76,3 +76,18 @@ def test_step_without_milestones_and_constant_stay_at_one():
 def test_unknown_schedule_raises_config_error_naming_it():
     with pytest.raises(ConfigError, match=r"unknown schedule 'linear'.*cosine, step, constant"):
         lr_factor(0, schedule="linear", total_steps=10, steps_per_epoch=1)
+
+
+def test_epoch_warmup_holds_each_warmup_epoch_at_one_value():
+    # CTR-GCN sets lr x (epoch + 1) / 5 once per epoch: 0.2 through epoch 0, ..., 1.0 through epoch 4
+    kwargs = {"total_steps": 200, "steps_per_epoch": 10, "warmup_epochs": 5, "milestones": (15,)}
+    got = _factors("step", range(60), warmup_interval="epoch", **kwargs)
+    assert got == pytest.approx([min((s // 10 + 1) / 5, 1.0) for s in range(60)])
+    assert lr_factor(150, schedule="step", warmup_interval="epoch", **kwargs) == pytest.approx(0.1)
+    per_step = _factors("step", range(50), **kwargs)
+    assert per_step[9] == pytest.approx(0.2) and per_step[0] == pytest.approx(0.02)  # the default differs
+
+
+def test_unknown_warmup_interval_raises_config_error_naming_it():
+    with pytest.raises(ConfigError, match=r"warmup_interval 'batch'.*step, epoch"):
+        lr_factor(0, schedule="step", total_steps=10, steps_per_epoch=1, warmup_interval="batch")

@@ -14,9 +14,17 @@ from typing import Any, Literal
 
 import numpy as np
 
+from skelact.data.transforms.ctrgcn_ucla import (
+    IDENTITY_VIEW,
+    ViewDraw,
+    draw_view,
+    feeder_normalize,
+    sorted_random_frames,
+)
 from skelact.data.transforms.normalize import NORMALIZE_METHODS, normalize_sample
 from skelact.data.transforms.temporal import (
     crop_resize_positions,
+    evenly_spaced_indices,
     frames_for_positions,
     nonzero_frame_count,
     uniform_sample_indices,
@@ -24,7 +32,13 @@ from skelact.data.transforms.temporal import (
 from skelact.errors import ConfigError
 from skelact.skeleton.layout import Layout
 
-SAMPLING_METHODS = ("uniform", "crop_resize")
+SAMPLING_METHODS = ("uniform", "crop_resize", "sorted_random")
+# The clip normalisations: `normalize_sample`'s, plus one that needs the clip's generator (a training view).
+CLIP_NORMALIZE_METHODS: dict[str, str] = {
+    **NORMALIZE_METHODS,
+    "view_minmax": "CTR-GCN's NW-UCLA feeder: centre, training-time view rotation and scale, then min-max "
+    "(skelact.data.transforms.ctrgcn_ucla)",
+}
 VALID_FRAME_RULES = ("last", "count")
 
 # read_frames(frames) -> (keypoint (M, F, V, C), score (M, F, V) or None) for an int array of frame indices.
@@ -37,9 +51,13 @@ class ClipSpec:
 
     Attributes:
         clip_len: frames per clip.
-        sampling: "uniform" (PYSKL segment sampling) or "crop_resize" (CTR-GCN random crop + interpolation).
+        sampling: "uniform" (PYSKL segment sampling), "crop_resize" (CTR-GCN random crop + interpolation) or
+            "sorted_random" (CTR-GCN's NW-UCLA feeder: sorted random draws with repetition in training,
+            evenly spaced at test; `skelact.data.transforms.ctrgcn_ucla`).
         num_test_clips: clips per sample at test time; their softmax scores are averaged.
-        normalize: a `normalize_sample` method name ("none", "center", "center_align", "image", "box").
+        normalize: a `normalize_sample` method name ("none", "center", "center_align", "image", "box",
+            "minmax") or "view_minmax": CTR-GCN's NW-UCLA feeder, which also draws its view augmentation in
+            training, before the min-max (`skelact.data.transforms.ctrgcn_ucla`).
         max_persons: persons kept (extra persons dropped, missing ones zero-padded).
         with_score: append the keypoint score as a last channel (2D data with confidences).
         crop_ratio: crop fraction range for "crop_resize" training.
@@ -51,7 +69,7 @@ class ClipSpec:
     """
 
     clip_len: int = 64
-    sampling: Literal["uniform", "crop_resize"] = "uniform"
+    sampling: Literal["uniform", "crop_resize", "sorted_random"] = "uniform"
     num_test_clips: int = 1
     normalize: str = "none"
     max_persons: int = 2
@@ -66,14 +84,16 @@ class ClipSpec:
             )
         if self.clip_len < 1 or self.num_test_clips < 1 or self.max_persons < 1:
             raise ConfigError("clip_len, num_test_clips and max_persons must be positive")
-        if self.normalize not in NORMALIZE_METHODS:
-            known = ", ".join(NORMALIZE_METHODS)
+        if self.normalize not in CLIP_NORMALIZE_METHODS:
+            known = ", ".join(CLIP_NORMALIZE_METHODS)
             raise ConfigError(f"unknown normalize method {self.normalize!r}; choose one of {known}")
         if self.valid_frames not in VALID_FRAME_RULES:
             known = ", ".join(VALID_FRAME_RULES)
             raise ConfigError(f"unknown valid_frames rule {self.valid_frames!r}; choose one of {known}")
         if self.sampling == "crop_resize" and self.num_test_clips > 1:
             raise ConfigError("crop_resize tests one deterministic central crop; set num_test_clips to 1")
+        if self.sampling == "sorted_random" and self.num_test_clips > 1:
+            raise ConfigError("sorted_random tests one evenly spaced clip; set num_test_clips to 1")
         object.__setattr__(self, "crop_ratio", tuple(float(r) for r in self.crop_ratio))
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,19 +125,26 @@ def make_clips(
     size of 2D pixel keypoints, needed by ``normalize: image`` (see `image_size_from_meta`).
     """
     num_clips = spec.num_test_clips if test_mode else 1
+    # CTR-GCN's NW-UCLA feeder draws its view before its frames; so does this, from the same generator.
+    view = draw_view(rng) if spec.normalize == "view_minmax" and not test_mode else IDENTITY_VIEW
     span = _valid_frames(read_frames, num_frames, spec)
-    if spec.sampling == "uniform":
-        frames = uniform_sample_indices(
-            span, spec.clip_len, num_clips=num_clips, test_mode=test_mode, rng=rng
-        ).reshape(-1)
-        keypoint, score = _read_normalized(read_frames, num_frames, frames, spec, layout, image_size)
+    if spec.sampling in ("uniform", "sorted_random"):
+        if spec.sampling == "uniform":
+            frames = uniform_sample_indices(
+                span, spec.clip_len, num_clips=num_clips, test_mode=test_mode, rng=rng
+            ).reshape(-1)
+        elif test_mode:
+            frames = evenly_spaced_indices(span, spec.clip_len)
+        else:
+            frames = sorted_random_frames(span, spec.clip_len, rng)
+        keypoint, score = _read_normalized(read_frames, num_frames, frames, spec, layout, image_size, view)
     else:  # crop_resize: one clip, linearly interpolated between neighbouring frames (CTR-GCN)
         positions = crop_resize_positions(
             span, spec.clip_len, ratio=spec.crop_ratio, test_mode=test_mode, rng=rng
         )
         lo, hi, weight = frames_for_positions(positions)
         both, score_both = _read_normalized(
-            read_frames, num_frames, np.concatenate([lo, hi]), spec, layout, image_size
+            read_frames, num_frames, np.concatenate([lo, hi]), spec, layout, image_size, view
         )
         n, w = len(lo), weight.astype(np.float32)[None, :, None]
         keypoint = both[:, :n] * (1 - w[..., None]) + both[:, n:] * w[..., None]
@@ -154,15 +181,20 @@ def _read_normalized(
     spec: ClipSpec,
     layout: Layout,
     image_size: tuple[int, int] | None = None,
+    view: ViewDraw = IDENTITY_VIEW,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Read `frames`, normalised as part of the whole sequence. With `with_score` and no stored confidences
-    the score is 1 where a joint exists, decided before centring can move a joint onto the origin."""
+    the score is 1 where a joint exists, decided before centring can move a joint onto the origin.
+    `view` is the ``view_minmax`` augmentation (identity at test time)."""
     if spec.normalize == "none":
         keypoint, score = read_frames(frames)
         return keypoint, _presence_score(keypoint, score, spec)
     keypoint, score = read_frames(np.arange(num_frames))
     score = _presence_score(keypoint, score, spec)
-    keypoint, score = normalize_sample(keypoint, score, layout, spec.normalize, image_size=image_size)
+    if spec.normalize == "view_minmax":  # float64 until the clip's final float32 cast, as the feeder
+        keypoint = feeder_normalize(keypoint, layout, view)
+    else:
+        keypoint, score = normalize_sample(keypoint, score, layout, spec.normalize, image_size=image_size)
     return keypoint[:, frames], None if score is None else score[:, frames]
 
 

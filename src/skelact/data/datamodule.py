@@ -124,7 +124,7 @@ class SkeletonDataModule(L.LightningDataModule):
         test_split: str = "test",
         predict_split: str | None = None,
         clip_len: int = 64,
-        sampling: Literal["uniform", "crop_resize"] = "uniform",
+        sampling: Literal["uniform", "crop_resize", "sorted_random"] = "uniform",
         num_test_clips: int = 1,
         normalize: str | None = None,
         max_persons: int = 2,

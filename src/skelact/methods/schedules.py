@@ -1,4 +1,8 @@
-"""Learning-rate schedules stepped per iteration: linear warm-up, then cosine to zero or step decay."""
+"""Learning-rate schedules stepped per iteration: linear warm-up, then cosine to zero or step decay.
+
+The warm-up ramps per iteration by default; ``warmup_interval="epoch"`` holds each warm-up epoch at one value,
+as the official CTR-GCN code sets its learning rate once per epoch (lr x (epoch + 1) / warmup_epochs).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import torch
 from skelact.errors import ConfigError
 
 SCHEDULES = ("cosine", "step", "constant")
+WARMUP_INTERVALS = ("step", "epoch")
 
 
 def lr_factor(
@@ -22,14 +27,24 @@ def lr_factor(
     warmup_epochs: float = 0.0,
     milestones: Sequence[int] = (),
     gamma: float = 0.1,
+    warmup_interval: str = "step",
 ) -> float:
     """Multiplier of the base learning rate at optimizer step `step` (0-based).
 
-    Warm-up ramps linearly from 1/warmup_steps to 1 (CTR-GCN's 5-epoch warm-up); "cosine" decays to 0 at the
-    last step (PYSKL, per iteration); "step" multiplies by `gamma` at each milestone epoch (CTR-GCN 35, 55).
+    Warm-up ramps linearly from 1/warmup_steps to 1 (CTR-GCN's 5-epoch warm-up), or with `warmup_interval`
+    "epoch" is (epoch + 1) / warmup_epochs for the whole of each epoch before `warmup_epochs` (capped at 1);
+    "cosine" decays to 0 at the last step (PYSKL, per iteration); "step" multiplies by `gamma` at each
+    milestone epoch (CTR-GCN 35, 55).
     """
+    if warmup_interval not in WARMUP_INTERVALS:
+        raise ConfigError(
+            f"unknown warmup_interval {warmup_interval!r}; choose one of {', '.join(WARMUP_INTERVALS)}"
+        )
     warmup_steps = round(warmup_epochs * steps_per_epoch)
     if step < warmup_steps:
+        if warmup_interval == "epoch":
+            epoch = math.floor(step / max(steps_per_epoch, 1e-9))
+            return min((epoch + 1) / warmup_epochs, 1.0)
         return (step + 1) / warmup_steps
     if schedule == "constant":
         return 1.0
@@ -45,7 +60,8 @@ def lr_factor(
 
 def step_schedule(optimizer: Any, trainer: Any, hp: Any) -> dict[str, Any]:
     """Lightning's optimizer config with `lr_factor` applied per step from the hyper-parameters `hp`
-    (schedule, warmup_epochs, milestones, gamma), sized from the trainer's estimated steps."""
+    (schedule, warmup_epochs, milestones, gamma, and warmup_interval where the method has it), sized from
+    the trainer's estimated steps."""
     total = int(trainer.estimated_stepping_batches)
     per_epoch = total / max(trainer.max_epochs or 1, 1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -58,6 +74,7 @@ def step_schedule(optimizer: Any, trainer: Any, hp: Any) -> dict[str, Any]:
             warmup_epochs=hp.warmup_epochs,
             milestones=hp.milestones or (),
             gamma=hp.gamma,
+            warmup_interval=hp.get("warmup_interval", "step"),
         ),
     )
     return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -24,8 +24,9 @@ from skelact.inference.pipeline import PipelineRecord, build_input_model
 from skelact.losses.longtail import LongTailLoss, build_loss
 from skelact.methods.base import SkelactMethod
 from skelact.methods.optimistic_test import OptimisticTestTop1
+from skelact.methods.param_groups import DECAY_TARGETS, decay_groups
 from skelact.methods.registry import register_method
-from skelact.methods.schedules import SCHEDULES, step_schedule
+from skelact.methods.schedules import SCHEDULES, WARMUP_INTERVALS, step_schedule
 from skelact.methods.test_report import TestReport
 from skelact.models.inputs.modality import parse_modality
 from skelact.skeleton.layout import get_layout
@@ -53,7 +54,11 @@ class SupervisedClassifier(SkelactMethod):
         modality: features fed to the model, e.g. "j", "b", "j,b,jm,bm".
         augment: `BatchAugment` settings applied on the device during training, e.g. {"rotate": 0.3}.
         optimizer, lr, momentum, nesterov, weight_decay: SGD (Nesterov, as in GCN recipes) or AdamW.
+        weight_decay_on: "weights" (the default: BatchNorm and bias parameters, all 1-D, are not decayed) or
+            "all" (every parameter, as the official CTR-GCN and PYSKL optimizers decay them).
         schedule, warmup_epochs, milestones, gamma: per-step schedule (`schedules.lr_factor`).
+        warmup_interval: "step" (the default: the warm-up ramps every iteration) or "epoch" (one value per
+            warm-up epoch, as the official CTR-GCN code sets it).
         label_smoothing: cross-entropy label smoothing.
         augment_seed: seeds the augmentation draws of each step (with the step and the rank), so a resumed
             run sees exactly the augmentation the uninterrupted run would have seen.
@@ -105,6 +110,8 @@ class SupervisedClassifier(SkelactMethod):
         mixup: dict[str, Any] | None = None,
         class_counts: list[int] | None = None,
         report_worst: int = 5,
+        warmup_interval: Literal["step", "epoch"] = "step",
+        weight_decay_on: Literal["weights", "all"] = "weights",
     ) -> None:
         arguments = dict(locals())
         super().__init__()
@@ -117,6 +124,12 @@ class SupervisedClassifier(SkelactMethod):
         check_select_on(select_on)
         if schedule not in SCHEDULES:
             raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        if warmup_interval not in WARMUP_INTERVALS:
+            known = ", ".join(WARMUP_INTERVALS)
+            raise ConfigError(f"model.warmup_interval {warmup_interval!r} is unknown; choose one of {known}")
+        if weight_decay_on not in DECAY_TARGETS:
+            known = ", ".join(DECAY_TARGETS)
+            raise ConfigError(f"model.weight_decay_on {weight_decay_on!r} is unknown; choose one of {known}")
         self.layout = get_layout(layout)
         self.class_names = list(class_names) if class_names else [str(i) for i in range(num_classes)]
         self.net = build_input_model(self._record(clip=None))
@@ -254,15 +267,7 @@ class SupervisedClassifier(SkelactMethod):
 
     def configure_optimizers(self) -> dict[str, Any]:
         hp = self.hparams
-        decay, no_decay = [], []
-        for param in self.parameters():
-            # BatchNorm and bias terms are not decayed (PYSKL/CTR-GCN decay everything; the difference is tiny
-            # and this is the common modern default). Edge-importance masks are decayed like weights.
-            (no_decay if param.ndim <= 1 else decay).append(param)
-        groups = [
-            {"params": decay, "weight_decay": hp.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ]
+        groups = decay_groups(self, hp.weight_decay, hp.get("weight_decay_on", "weights"))
         if hp.optimizer == "sgd":
             optimizer = torch.optim.SGD(groups, lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov)
         else:

@@ -174,13 +174,16 @@ def nonzero_frame_count(keypoint: np.ndarray) -> int:
 def random_sorted_indices(
     num_frames: int, clip_len: int, rng: np.random.Generator | None = None
 ) -> np.ndarray:
-    """NW-UCLA training (CTR-GCN, spec section 5): `clip_len` frames drawn with repetition, kept in order."""
+    """NW-UCLA training (CTR-GCN, spec section 5): `clip_len` frames drawn with repetition, kept in order.
+
+    Independent draws; the released feeder's own draw (without replacement from 100 copies of every frame) is
+    `skelact.data.transforms.ctrgcn_ucla.sorted_random_frames` (``sampling: sorted_random``)."""
     _check_lengths(num_frames, clip_len)
     return np.sort(_rng(rng).integers(0, num_frames, size=clip_len))
 
 
 def evenly_spaced_indices(num_frames: int, clip_len: int) -> np.ndarray:
     """NW-UCLA test (CTR-GCN, spec section 5): `clip_len` evenly spaced frames from first to last, truncated
-    to integers (truncation rather than rounding is our reading of the feeder [unverified])."""
+    to integers, as the released feeder does (``astype(int)``) [official code]."""
     _check_lengths(num_frames, clip_len)
     return np.linspace(0, num_frames - 1, clip_len).astype(np.int64)

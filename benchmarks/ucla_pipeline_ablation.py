@@ -1,0 +1,123 @@
+"""Issue 20's ablation: CTR-GCN on NW-UCLA (joint stream) with skelact's default pipeline, the official one
+(configs/recipes/nw_ucla_official.yaml) and each official switch alone; prints per-epoch test top-1 as JSON.
+
+The schedule is the issue's: the official NW-UCLA recipe shortened to 20 epochs without the 5x repeat (batch
+16, SGD Nesterov lr 0.1, weight decay 1e-4, 5 warm-up epochs, x0.1 at epoch 15, 52 frames, train views 1 + 2 =
+1,020 clips (`train_full`, no validation), test view 3 = 464, 32-true), the test split scored after every
+epoch (`select_on: test_optimistic`; a record of the curve, not a selection).
+
+    python benchmarks/ucla_pipeline_ablation.py --store runs/nw_ucla/store --out runs/ucla_ablation \
+        [--arms default official sampling view warmup decay] [--seed 0] [--trainer configs/trainer/cpu.yaml] \
+        [-- --trainer.accelerator gpu --trainer.devices 1]
+
+Arguments after `--` are passed to every `skelact fit` (a 1-epoch smoke run: `-- --trainer.max_epochs 1
+--trainer.limit_train_batches 5`). Every command is printed first; an arm whose run directory already holds
+its last epoch is read, not rerun. One JSON line per arm as it finishes, then one summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+EPOCHS = 20
+
+# Each official difference alone, as the options configs/recipes/nw_ucla_official.yaml sets for it.
+SWITCHES: dict[str, list[str]] = {
+    "sampling": ["--data.sampling", "sorted_random"],
+    "view": ["--data.normalize", "view_minmax", "--model.augment", "null"],
+    "warmup": ["--model.warmup_interval", "epoch"],
+    "decay": ["--model.weight_decay_on", "all"],
+}
+ARMS: dict[str, list[str]] = {
+    "default": [],
+    "official": ["--config", str(CONFIGS / "recipes" / "nw_ucla_official.yaml")],
+    **SWITCHES,
+}
+
+
+def fit_args(arm: str, store: str, root: Path, seed: int, trainer: str, extra: list[str]) -> list[str]:
+    """`skelact fit` arguments of one arm: the issue's schedule, the arm's switches, then `extra`."""
+    files = ["data/nw_ucla", "model/ctrgcn", "recipes/ctrgcn", "recipes/nw_ucla"]
+    configs = [arg for name in files for arg in ("--config", str(CONFIGS / f"{name}.yaml"))]
+    stream = ["--config", str(CONFIGS / "streams" / "j.yaml")]
+    schedule = [
+        *("--data.repeat", "1", "--trainer.max_epochs", str(EPOCHS)),
+        *("--model.warmup_epochs", "5", "--model.milestones", "[15]"),
+        *("--data.train_split", "train_full", "--data.val_split", "null"),
+        *("--trainer.precision", "32-true", "--model.select_on", "test_optimistic"),
+        *("--seed_everything", str(seed), "--data.seed", str(seed), "--model.augment_seed", str(seed)),
+        *("--data.store", store, "--trainer.default_root_dir", str(root)),
+        *("--trainer.enable_progress_bar", "false"),
+    ]
+    return ["--config", trainer, *configs, *ARMS[arm], *stream, *schedule, *extra]
+
+
+def latest_run(root: Path) -> Path | None:
+    runs = sorted(root.glob("version_*"), key=lambda p: int(p.name[8:]))
+    return runs[-1] if runs else None
+
+
+def test_curve(run_dir: Path) -> list[float]:
+    """Test top-1 (%) after each epoch, from the run's metrics.csv."""
+    by_epoch: dict[int, float] = {}
+    with open(run_dir / "metrics.csv", newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row.get("test_optimistic/top1"):
+                by_epoch[int(float(row["epoch"]))] = round(100 * float(row["test_optimistic/top1"]), 2)
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
+def run_arm(arm: str, args: argparse.Namespace, extra: list[str]) -> dict[str, object]:
+    root = args.out / f"{arm}_seed{args.seed}"
+    done = latest_run(root)
+    epochs = _max_epochs(extra)
+    if done is None or not (done / "metrics.csv").exists() or len(test_curve(done)) < epochs:
+        command = ["fit", *fit_args(arm, args.store, root, args.seed, args.trainer, extra)]
+        print("+ skelact " + " ".join(command), file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "skelact.cli.main", *command], check=True)
+        print(f"  {arm}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+        done = latest_run(root)
+    assert done is not None
+    curve = test_curve(done)
+    return {"arm": arm, "seed": args.seed, "run": str(done), "test_top1": curve, "last": curve[-1]}
+
+
+def _max_epochs(extra: list[str]) -> int:
+    """The epochs a run trains: the schedule's, unless `extra` overrides them."""
+    for i, arg in enumerate(extra):
+        if arg.startswith("--trainer.max_epochs="):
+            return int(arg.split("=", 1)[1])
+        if arg == "--trainer.max_epochs" and i + 1 < len(extra):
+            return int(extra[i + 1])
+    return EPOCHS
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default="runs/nw_ucla/store")
+    parser.add_argument("--out", type=Path, default=Path("runs/ucla_ablation"))
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--trainer", default=str(CONFIGS / "trainer" / "cpu.yaml"))
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    rows = []
+    for arm in args.arms:
+        row = run_arm(arm, args, extra)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    print(json.dumps({"schedule": f"{EPOCHS} epochs, issue 20", "extra": extra, "arms": rows}))
+
+
+if __name__ == "__main__":
+    main()
