@@ -17,10 +17,12 @@ smoothing 0.1, batch 128 (`data.batch_size`). The test report carries top-1 and 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any, ClassVar, Literal
 
 from skelact.errors import ConfigError
+from skelact.inference.pipeline import PipelineRecord
 from skelact.methods.pretrained import load_pretrained_encoder
 from skelact.methods.probe import check_transferable
 from skelact.methods.registry import register_method
@@ -83,6 +85,9 @@ class STRLFineTune(SupervisedClassifier):
             check_transferable(record, layout, num_channels, pretrained)
             args = _with_encoder_args(args, dict(record.model_args), pretrained)
             encoder_state = encoder.backbone.state_dict()
+        # The parent builds the network from its hyper-parameters, where this frame's `model_args` (the
+        # user's) wins over the argument passed below: `_record` substitutes the resolved ones.
+        object.__setattr__(self, "_resolved_model_args", args)
         super().__init__(
             model="strl",
             model_args=args,
@@ -110,11 +115,15 @@ class STRLFineTune(SupervisedClassifier):
             report_worst=report_worst,
         )
         # The parent's save_hyperparameters() kept this frame's values where names overlap: record the
-        # resolved ones, which the pipeline record and the schedule read.
+        # resolved ones, which the schedule reads.
         self.hparams["model_args"] = args
         self.hparams["milestones"] = list(self.hparams.milestones or [90, 100])
         if encoder_state is not None and encoder_init == "pretrained":
             self.strl.load_skeletonmae_encoder(encoder_state)
+
+    def _record(self, clip: Any, **data: Any) -> PipelineRecord:
+        record = super()._record(clip, **data)
+        return dataclasses.replace(record, model_args=dict(self._resolved_model_args))
 
     @property
     def strl(self) -> STRL:
