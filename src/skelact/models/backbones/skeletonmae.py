@@ -110,6 +110,6 @@ class SkeletonMAEEncoder(nn.Module):
 def skeletonmae(**kwargs: Any) -> SkeletonMAEEncoder:
     """The SkeletonMAE GIN encoder with pooled features (linear / k-NN probes of a pre-training).
 
-    coco17, 2 coordinates, D = 64, 3 GIN layers of width 64: 25,216 parameters before the head.
+    coco17, 2 coordinates, D = 64, 3 GIN layers of width 64: 25,926 parameters before the head.
     """
     return SkeletonMAEEncoder(**kwargs)

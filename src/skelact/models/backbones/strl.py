@@ -163,6 +163,9 @@ class STRL(nn.Module):
 def strl(**kwargs: Any) -> STRL:
     """SkeletonMAE's STRL fine-tuning network (3 STRL layers, D = 64, MLP 256).
 
+    Parameters: 334,944 on coco17 2D with 2 persons and 60 classes (the encoder copies: 3 layers x 2
+    persons); 244,956 on kinect20 3D with 1 person and 10 classes.
+
     Train it with `--method strl` to start its encoders from a SkeletonMAE pre-training
     (`skelact.methods.strl`), or as any model (`--model.model strl`) from random initialisation.
     """
