@@ -81,3 +81,16 @@ def test_random_regions_mask_k_whole_regions_per_sequence() -> None:
     assert len(seen) == 15  # every pair of the six regions appears
     with pytest.raises(ConfigError, match=r"random_regions must be in 1\.\.5"):
         RegionMasker(layout, random_regions=6)
+
+
+def test_grouped_batchnorm_is_a_batchnorm_per_group_with_running_statistics() -> None:
+    from skelact.models.layers.gin import GroupedBatchNorm
+
+    bn = GroupedBatchNorm(2, 3)
+    x = torch.randn(2, 5, 4, 3) * 2 + 1
+    y = bn(x)
+    for g in range(2):
+        reference = torch.nn.BatchNorm1d(3)
+        torch.testing.assert_close(y[g].reshape(-1, 3), reference(x[g].reshape(-1, 3)))
+        torch.testing.assert_close(bn.running_mean[g], reference.running_mean)
+        torch.testing.assert_close(bn.running_var[g], reference.running_var)
