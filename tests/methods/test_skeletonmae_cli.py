@@ -45,6 +45,10 @@ def test_pretraining_then_strl_then_test_through_the_command_line(
     assert saved["skelact"]["pretraining"]["mask_regions"] == ["right_arm", "right_leg"]
     assert "encoder_to_decoder.weight" in saved["state_dict"] and "mask_token" in saved["state_dict"]
 
+    gif = tmp_path / "mae.gif"
+    assert main(["render", str(synthetic_store_2d), "--mae", str(mae_ckpt), "--out", str(gif)]) == 0
+    assert gif.stat().st_size > 0
+
     strl = [
         *_args(synthetic_store_2d, tmp_path / "strl", "strl.yaml"),
         "--model.pretrained",

@@ -25,14 +25,15 @@ The encoder (embedding + GIN) is a registry backbone, `skeletonmae`, held as an 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
 
 from skelact.data.clips import ClipSpec
-from skelact.errors import ConfigError
-from skelact.inference.pipeline import PipelineRecord, build_input_model
+from skelact.errors import ConfigError, FormatError
+from skelact.inference.pipeline import PipelineRecord, build_input_model, load_checkpoint, read_record
 from skelact.losses.reconstruction import RCE_MODES, embedding_spread, rce_loss
 from skelact.methods.base import SkelactMethod
 from skelact.methods.contrastive_encoder import drop_classifier
@@ -235,3 +236,32 @@ class SkeletonMAE(SkelactMethod):
         params = [p for p in self.parameters() if p.requires_grad]
         optimizer = torch.optim.Adam(params, lr=hp.lr, weight_decay=hp.weight_decay)
         return step_schedule(optimizer, self.trainer, hp)
+
+
+def load_skeletonmae(path: str | Path, map_location: str = "cpu") -> SkeletonMAE:
+    """The whole pre-training module (encoder, [MASK] token, decoder) of a `--method skeletonmae`
+    checkpoint, in eval mode: what `skelact render --mae` runs to show the reconstruction."""
+    checkpoint = load_checkpoint(path, map_location)
+    record = read_record(checkpoint, path)
+    if record.method != SkeletonMAE.method_name:
+        raise FormatError(
+            f"not a SkeletonMAE pre-training checkpoint (method {record.method!r})",
+            path=path,
+            hint="give a checkpoint written by `skelact fit --method skeletonmae`",
+        )
+    arguments = {k: v for k, v in (checkpoint.get("hyper_parameters") or {}).items() if not k.startswith("_")}
+    model = SkeletonMAE(**arguments)
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()
+
+
+@torch.no_grad()
+def joint_errors(model: SkeletonMAE, clip: Tensor) -> tuple[Tensor, Tensor]:
+    """(M, T, V, C) clip → the masked joints (V,) bool and each masked joint's 1 − cos between its
+    reconstruction and its target (M, T, V), NaN where a joint is not masked or not present. Random
+    regions are drawn with seed 0."""
+    out = model.reconstruct(clip.unsqueeze(0), torch.Generator().manual_seed(0))
+    cos = torch.nn.functional.cosine_similarity(out["reconstruction"].float(), out["target"].float(), dim=-1)
+    shown = out["masked"] & out["present"]
+    error = torch.where(shown, 1.0 - cos, torch.full_like(cos, float("nan")))
+    return out["masked"][0, 0, 0], error[0]
