@@ -14,7 +14,10 @@
 Every command it runs is printed first; runs whose outputs exist are not repeated (re-run to continue).
 Pre-training uses the whole training split without labels (`train_full` where the store has it), no
 validation loop; fine-tuning and probes train on it too and test on the test split (NW-UCLA: view 3;
-J-HMDB: split 1's test).
+J-HMDB: split 1's test). J-HMDB (2D, one person, `skelact prepare jhmdb`) uses the same CPU overlays
+(`configs/ssl/*_nw_ucla_cpu.yaml`: 32 frames, the same batches and epochs) with its own splits, so every
+row of both datasets has one fine-tuning budget. On 2 shared CPU cores the defaults take roughly an hour on
+NW-UCLA (three 20-epoch pre-trainings of about 10 minutes, two 15-epoch STRL runs of about 8 minutes).
 """
 
 from __future__ import annotations
