@@ -68,15 +68,17 @@ def test_pretraining_then_strl_then_test_through_the_command_line(
 
 
 def test_paper_configs_compose() -> None:
-    files = ["data/ntu60_xsub.yaml", "ssl/ntu60_xsub.yaml", "ssl/skeletonmae.yaml"]
+    files = ["data/ntu60_xsub_hrnet.yaml", "ssl/ntu60_xsub.yaml", "ssl/skeletonmae.yaml"]
     config = composed_config([arg for name in files for arg in ("--config", str(CONFIGS / name))])
     model, data = config["model"], config["data"]
+    assert data["train_split"] == "xsub_train_full" and data["val_split"] is None
+    assert data["normalize"] == "image" and data["with_score"] is True  # PYSKL's PreNormalize2D
     assert config["method"] == "skeletonmae" and config["trainer"]["max_epochs"] == 50
     assert model["lr"] == pytest.approx(1.5e-4) and model["weight_decay"] == 0.0
     assert model["mask_regions"] == ["right_arm", "right_leg"] and model["beta"] == 2.0
     assert model["model_args"]["gin_layers"] == 3 and model["model_args"]["embed_dim"] == 64
     assert data["batch_size"] * data["clip_len"] * 2 == 1024  # frame-graphs per step
-    files = ["data/ntu60_xsub.yaml", "ssl/strl.yaml"]
+    files = ["data/ntu60_xsub_hrnet.yaml", "ssl/strl.yaml"]
     config = composed_config([arg for name in files for arg in ("--config", str(CONFIGS / name))])
     model = config["model"]
     assert config["method"] == "strl" and config["trainer"]["max_epochs"] == 110
