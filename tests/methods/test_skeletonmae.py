@@ -79,8 +79,10 @@ def test_a_step_reconstructs_the_masked_joints_of_present_graphs_only() -> None:
     assert out["reconstruction"].shape == out["target"].shape == (4, 2, 6, 17, 16)
     masked = out["masked"]
     assert masked[0, 0, 0].nonzero().flatten().tolist() == [8, 10, 14, 16]
-    assert masked.all(dim=(1, 2)).sum(-1).eq(4).all()  # the same joints in every frame and person
+    assert masked[:, 0].all(dim=1).sum(-1).eq(4).all()  # the same joints in every frame
+    assert masked[:, 1, :3].all(dim=1).sum(-1).eq(4).all()  # and person
     assert out["graphs"][:, 1, 3:].any().item() is False  # the absent person's frames are not graphs
+    assert not masked[:, 1, 3:].any()  # nor are their joints reconstruction targets
     loss = model.loss(out)
     loss.backward()
     assert model.mask_token.grad is not None and model.mask_token.grad.abs().sum() > 0
@@ -163,3 +165,12 @@ def test_pretraining_lowers_the_loss_then_strl_and_the_probes_read_the_encoder(t
     _trainer(1).fit(strl, datamodule=data)  # a fine-tuning epoch runs end to end
     probe = LinearProbe(pretrained=str(tmp_path / "mae.ckpt"), **DATA, eval_every=0)
     assert probe.net.backbone.num_features == 16 and probe.hparams.model == "skeletonmae"
+
+
+def test_a_missing_joint_is_not_a_reconstruction_target() -> None:
+    torch.manual_seed(0)
+    model = SkeletonMAE(**DATA, model_args=SMALL)
+    x = _keypoint()
+    x[0, 0, 2, 10] = 0  # the right wrist is missing in one frame (e.g. below the score threshold)
+    masked = model.reconstruct(x)["masked"]
+    assert not masked[0, 0, 2, 10] and masked[0, 0, 2, 8] and masked[0, 0, 1, 10]

@@ -9,8 +9,8 @@ A step, for a batch of N sequences (N × M persons × T frames graphs, all in on
    the masked joints' features are replaced by the learnable [MASK] token;
 4. H = GIN encoder (3 layers); Linear without bias (encoder → decoder); the masked joints' codes re-masked to
    0 (GraphMAE's re-masking); 1 GIN decoder layer, linear at the end;
-5. RCE (β = 2, `rce_mode`) between reconstruction and target over the masked joints of every frame-graph in
-   which the person is present.
+5. RCE (β = 2, `rce_mode`) between reconstruction and target over the masked joints that are present (not
+   all-zero), in every frame-graph in which the person is present; |V̄| is counted per graph.
 
 Targets (`target`, spec section 8): ``embedding`` (default): e with the embedding frozen (its random
 initialisation, so the target cannot collapse); ``coordinates``: the raw coordinates (the decoder outputs
@@ -198,7 +198,9 @@ class SkeletonMAE(SkelactMethod):
             target = embedded.detach()
         else:
             target = embedded
-        nodes = masked.view(n, 1, 1, v).expand(present.shape)
+        # Only present joints count: a missing (all-zero) joint, e.g. one below 2D's score threshold, has
+        # nothing to reconstruct; a frame where the person is absent has no graph.
+        nodes = masked.view(n, 1, 1, v) & present
         return {
             "reconstruction": reconstruction,
             "target": target,
@@ -264,4 +266,4 @@ def joint_errors(model: SkeletonMAE, clip: Tensor) -> tuple[Tensor, Tensor]:
     cos = torch.nn.functional.cosine_similarity(out["reconstruction"].float(), out["target"].float(), dim=-1)
     shown = out["masked"] & out["present"]
     error = torch.where(shown, 1.0 - cos, torch.full_like(cos, float("nan")))
-    return out["masked"][0, 0, 0], error[0]
+    return out["masked"][0].flatten(0, 1).any(dim=0), error[0]
