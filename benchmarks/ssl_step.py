@@ -1,5 +1,5 @@
-"""Contrastive pre-training throughput (samples/s) of the SSL encoders, and the BiGRU's speed-up over the
-official frame-by-frame loop, printed as JSON.
+"""Self-supervised pre-training throughput (samples/s) of the SSL encoders (MoCo steps, SkeletonMAE steps)
+and of STRL fine-tuning, and the BiGRU's speed-up over the official frame-by-frame loop, printed as JSON.
 
 One pre-training step is the MoCo step of specs/halp.md 4.2 without data loading: `SSLAugment` on each of
 the two views (on the device), query encoder + MLP projection (2048-2048-128 for the BiGRU) on view 1 with
@@ -12,7 +12,13 @@ Encoders (`--encoders`):
   3 layers, 64 frames (45.1 M parameters);
 - ``bigru_cpu``: a CPU-sized BiGRU for NW-UCLA, kinect20, 1 person (60 inputs), `--cpu-hidden` (256) wide,
   3 layers, 64 frames;
-- ``stgcnpp_ntu``: ST-GCN++ at its defaults on ntu25 x 2 persons, 64 frames (a GCN encoder).
+- ``stgcnpp_ntu``: ST-GCN++ at its defaults on ntu25 x 2 persons, 64 frames (a GCN encoder);
+- ``skeletonmae_coco`` / ``strl_coco``: the paper's setting, coco17 2D x 2 persons, 64 frames; a
+  SkeletonMAE pre-training step (`SkeletonMAE.reconstruct`: noise, region mask, GIN encoder and decoder on
+  every frame-graph, RCE, backward, Adam 1.5e-4) and an STRL training step (3 STRL layers, cross-entropy
+  with label smoothing 0.1, backward, SGD 0.1 Nesterov, weight decay 5e-4), 60 classes;
+- ``skeletonmae_ucla`` / ``strl_ucla``: the CPU NW-UCLA configs, kinect20 3D x 1 person, 32 frames, 10
+  classes. For SkeletonMAE a sample is a sequence: M x T frame-graphs (``graphs_per_s`` is reported too).
 Variants: ``fp32``, ``bf16`` (``torch.autocast`` to bfloat16, what ``precision: bf16-mixed`` does).
 
 The loop check times forward + backward of the BiGRU features, vectorised (`ISCBiGRU`) against the official
@@ -62,6 +68,8 @@ class EncoderSpec:
     joints: int
     frames: int
     options: dict[str, Any]
+    kind: str = "moco"  # which step is timed: "moco", "skeletonmae" or "strl"
+    coords: int = 3
 
 
 def encoder_specs(args: argparse.Namespace) -> dict[str, EncoderSpec]:
@@ -71,6 +79,10 @@ def encoder_specs(args: argparse.Namespace) -> dict[str, EncoderSpec]:
             "isc_bigru", "kinect20", 1, 20, args.cpu_frames, {"hidden_size": args.cpu_hidden, "num_layers": 3}
         ),
         "stgcnpp_ntu": EncoderSpec("stgcnpp", "ntu25", 2, 25, 64, {}),
+        "skeletonmae_coco": EncoderSpec("skeletonmae", "coco17", 2, 17, 64, {}, "skeletonmae", 2),
+        "skeletonmae_ucla": EncoderSpec("skeletonmae", "kinect20", 1, 20, 32, {}, "skeletonmae", 3),
+        "strl_coco": EncoderSpec("strl", "coco17", 2, 17, 64, {}, "strl", 2),
+        "strl_ucla": EncoderSpec("strl", "kinect20", 1, 20, 32, {"max_frames": 32}, "strl", 3),
     }
 
 
@@ -140,6 +152,63 @@ def pretrain_step(
     return step
 
 
+def autocast(device: torch.device, variant: str) -> contextlib.AbstractContextManager:
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=variant == "bf16")
+
+
+def skeletonmae_step(
+    spec: EncoderSpec, variant: str, args: argparse.Namespace, device: torch.device
+) -> Callable:
+    """A closure running one SkeletonMAE pre-training step on a fixed random batch (module docstring)."""
+    from skelact.methods.skeletonmae import SkeletonMAE
+
+    torch.manual_seed(0)
+    model = SkeletonMAE(
+        layout=spec.layout, num_channels=spec.coords, num_coords=spec.coords, num_persons=spec.persons
+    ).to(device)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1.5e-4)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(args.batch, spec.persons, spec.frames, spec.joints, spec.coords, generator=gen)
+    x = (x * 2 - 1).to(device)
+
+    def step() -> None:
+        with autocast(device, variant):
+            loss = model.loss(model.reconstruct(x, gen))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        sync(device)
+
+    return step
+
+
+def strl_step(spec: EncoderSpec, variant: str, args: argparse.Namespace, device: torch.device) -> Callable:
+    """A closure running one STRL training step on a fixed random labelled batch (module docstring)."""
+    torch.manual_seed(0)
+    classes = 60 if spec.persons == 2 else 10
+    model = create_model(
+        "strl", layout=spec.layout, in_channels=spec.coords, num_classes=classes, num_persons=spec.persons,
+        **spec.options,
+    ).to(device)  # fmt: skip
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(args.batch, spec.persons, spec.frames, spec.joints, spec.coords, generator=gen).to(device)
+    label = torch.randint(classes, (args.batch,), generator=gen).to(device)
+
+    def step() -> None:
+        with autocast(device, variant):
+            loss = F.cross_entropy(model(x).float(), label, label_smoothing=0.1)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        sync(device)
+
+    return step
+
+
+STEPS = {"moco": pretrain_step, "skeletonmae": skeletonmae_step, "strl": strl_step}
+
+
 def interleaved(runs: dict[str, Callable[[], None]], warmup: int, steps: int) -> dict[str, float]:
     """Median seconds of each run, timed in turns (a, b, c, a, b, c, ...) so that load from other processes
     on a shared machine falls on all of them alike."""
@@ -193,7 +262,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--encoders", default="bigru_ntu,bigru_cpu,stgcnpp_ntu")
+    parser.add_argument(
+        "--encoders",
+        default="bigru_ntu,bigru_cpu,stgcnpp_ntu,skeletonmae_coco,skeletonmae_ucla,strl_coco,strl_ucla",
+    )
     parser.add_argument("--variants", default="fp32,bf16", help=f"comma-separated subset of {VARIANTS}")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=1)
@@ -221,13 +293,17 @@ def main(argv: list[str] | None = None) -> None:
     loops: dict[str, Any] = {}
     for name in names:
         spec = specs[name]
-        pretrain[name] = {"model": spec.model, "frames": spec.frames, **spec.options}
+        pretrain[name] = {"model": spec.model, "step": spec.kind, "frames": spec.frames, **spec.options}
         for variant in variants:
-            median, best, first = timed(pretrain_step(spec, variant, args, device), args.warmup, args.steps)
+            step = STEPS[spec.kind](spec, variant, args, device)
+            median, best, first = timed(step, args.warmup, args.steps)
             pretrain[name][variant] = {
                 "samples_per_s": round(args.batch / median, 2),
                 "step_s": {"median": round(median, 3), "best": round(best, 3), "first": round(first, 2)},
             }
+            if spec.kind == "skeletonmae":
+                graphs = args.batch * spec.persons * spec.frames
+                pretrain[name][variant]["graphs_per_s"] = round(graphs / median, 1)
             print(f"{name} {variant}: {pretrain[name][variant]}", file=sys.stderr, flush=True)
         if spec.model == "isc_bigru" and not args.no_loop_check:
             loops[name] = loop_check(spec, args, device)

@@ -86,3 +86,19 @@ def test_render_command_with_a_prediction_and_the_worst_samples(
     assert worst_samples(scores, 2).tolist()[0] == 2
     written = render_worst(scores, store, tmp_path / "worst", count=2, max_frames=6)
     assert written[0].name.startswith("01_") and len(written) == 2
+
+
+@pytest.mark.parametrize("coords", [2, 3])
+def test_joint_values_are_drawn_as_coloured_dots(coords: int, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    keypoint = rng.uniform(-1, 1, (1, 4, 17, coords)).astype(np.float32)
+    values = np.full((1, 4, 17), np.nan, dtype=np.float32)
+    values[:, :, [8, 10]] = [0.1, 0.9]
+    plain = render_sample(keypoint, get_layout("coco17"), tmp_path / "plain.gif")
+    marked = render_sample(
+        keypoint, get_layout("coco17"), tmp_path / "marked.gif", joint_values=values, note="masked: right_arm"
+    )
+    with Image.open(plain) as a, Image.open(marked) as b:
+        assert np.asarray(a.convert("RGB")).tolist() != np.asarray(b.convert("RGB")).tolist()
+    with pytest.raises(FormatError, match="joint values of shape"):
+        render_sample(keypoint, get_layout("coco17"), tmp_path / "bad.gif", joint_values=values[:, :2])

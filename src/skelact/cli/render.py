@@ -2,18 +2,21 @@
 
 INPUT is a store directory (one sample: `--sample` id or index, default the first), a clip file (`.npy`,
 `.csv`/`.json` keypoint table, NTU `.skeleton`; `--layout` names its skeleton), or, with `--scores`, a store
-whose worst-classified samples are rendered into the folder `--out`."""
+whose worst-classified samples are rendered into the folder `--out`. `--mae CKPT` shows a SkeletonMAE
+pre-training's masked joints on the sample's (normalised) clip, coloured by their reconstruction error."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from skelact.cli.main import QuietArgumentParser, positive_float, positive_int
 from skelact.errors import ConfigError
 
 if TYPE_CHECKING:
+    from skelact.data.sample import SkeletonSample
     from skelact.data.store import SkeletonStore
+    from skelact.skeleton.layout import Layout
 
 
 def run_render(args: list[str]) -> int:
@@ -23,6 +26,11 @@ def run_render(args: list[str]) -> int:
     parser.add_argument("--sample", default=None, help="store sample id or index (default: the first)")
     parser.add_argument("--split", default=None, help="store split the default sample is taken from")
     parser.add_argument("--ckpt", default=None, help="also show this checkpoint's prediction")
+    parser.add_argument(
+        "--mae",
+        default=None,
+        help="a SkeletonMAE pre-training checkpoint: its masked joints, coloured by reconstruction error",
+    )
     parser.add_argument("--layout", default=None, help="skeleton of a clip file (default: the checkpoint's)")
     parser.add_argument("--score-channel", action="store_true", help="a clip file's last channel is a score")
     parser.add_argument("--scores", default=None, help="score file: render the worst-classified samples")
@@ -68,12 +76,15 @@ def run_render(args: list[str]) -> int:
             )
         layout = get_layout(options.layout) if options.layout else predictor.layout
         sample = read_clip_file(source, layout, score_channel=options.score_channel)
+    keypoint, joint_values, note = sample.keypoint, None, ""
+    if options.mae:
+        keypoint, joint_values, note = _reconstruction(options.mae, sample, layout)
     predicted = None
     if predictor is not None:
         p = predictor.predict_sample(sample, top_k=1, source=str(source), layout=layout)
         predicted = f"{p.classes[0]} ({p.probabilities[0]:.2f})"
     out = render_sample(
-        sample.keypoint,
+        keypoint,
         layout,
         options.out,
         title=sample.sample_id,
@@ -81,9 +92,34 @@ def run_render(args: list[str]) -> int:
         predicted=predicted,
         fps=options.fps,
         max_frames=options.max_frames,
+        joint_values=joint_values,
+        note=note,
     )
     print(f"wrote {out}")
     return 0
+
+
+def _reconstruction(path: str, sample: SkeletonSample, layout: Layout) -> tuple[Any, Any, str]:
+    """The sample as the pre-training saw it (its test clip: sampling and normalisation from the
+    checkpoint), and the reconstruction error of its masked joints, for `render_sample`."""
+    import numpy as np
+    import torch
+
+    from skelact.inference.predictor import Predictor
+    from skelact.methods.pretrained import load_pretrained_encoder
+    from skelact.methods.skeletonmae import joint_errors, load_skeletonmae
+
+    model = load_skeletonmae(path)
+    predictor = Predictor(*load_pretrained_encoder(path))
+    sample = predictor.adapt(sample, layout)
+    predictor.check_input(sample, str(path))
+    clip = torch.from_numpy(np.ascontiguousarray(predictor.clips(sample)[0]))
+    masked, error = joint_errors(model, clip)
+    regions = [name for name, joints in model.layout.regions.items() if masked[list(joints)].all()]
+    finite = error[torch.isfinite(error)]
+    mean = f"{float(finite.mean()):.3f}" if finite.numel() else "n/a"
+    note = f"masked: {', '.join(regions)}\ndots: reconstruction 1 - cos (mean {mean})"
+    return clip[..., : predictor.num_coords].numpy(), error.numpy(), note
 
 
 def _sample_index(store: SkeletonStore, sample: str | None, split: str | None) -> int:

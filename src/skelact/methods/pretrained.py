@@ -1,5 +1,6 @@
-"""The query encoder of a MoCo / HaLP checkpoint, for the evaluation protocols (linear, kNN, semi-supervised,
-transfer): the network its pipeline record describes, with the pre-trained trunk and a fresh class head.
+"""The query encoder of a MoCo / HaLP checkpoint (or the GIN encoder of a SkeletonMAE one, under its own
+`state_prefix`), for the evaluation protocols (linear, kNN, semi-supervised, transfer): the network its
+pipeline record describes, with the pre-trained trunk and a fresh class head.
 
     net, record = load_pretrained_encoder("runs/halp/version_0/checkpoints/last.ckpt")
     features = net.backbone.forward_features(net.embed(keypoint))  # (N, num_features): 2048 for the BiGRU
@@ -33,7 +34,7 @@ def load_pretrained_encoder(path: str | Path, map_location: str = "cpu") -> tupl
         raise FormatError(
             f"not a contrastive pre-training checkpoint (method {record.method!r})",
             path=path,
-            hint="give a checkpoint written by `skelact fit --method moco` or `--method halp`",
+            hint="give a checkpoint written by `skelact fit --method moco`, `halp` or `skeletonmae`",
         )
     prefix = str(pretraining.get("state_prefix", ENCODER_PREFIX))
     net = build_input_model(record)

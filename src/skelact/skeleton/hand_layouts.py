@@ -116,6 +116,14 @@ def ntux67() -> Layout:
             "hands": _zero_based(_NTUX_HAND48),
             "legs": _zero_based(_NTUX_LEG13),
         },
+        regions={  # SkeletonMAE [design choice]: coco17's, each hand with its arm and the toes with their leg
+            "head": (0, 15, 16, 17, 18),
+            "torso": (1, 2, 5, 8, 9, 12),
+            "left_arm": (6, 7, *range(LEFT_HAND, LEFT_HAND + 21)),
+            "right_arm": (3, 4, *range(RIGHT_HAND, RIGHT_HAND + 21)),
+            "left_leg": (13, 14, 19, 20, 21),
+            "right_leg": (10, 11, 22, 23, 24),
+        },
         spine=(8, 1),  # mid hip -> neck
         shoulders=(5, 2),
         description="NTU-X: OpenPose BODY-25 + SMPL-X left and right hands, 67 joints; names [unverified]",

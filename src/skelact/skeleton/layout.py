@@ -13,6 +13,10 @@ import numpy as np
 
 from skelact.errors import LayoutError
 
+# SkeletonMAE's six body regions V0..V5 (specs/skeletonmae.md section 5), in the paper's order: a region
+# mask names them by index or by name, so the order is part of the contract.
+REGION_NAMES: tuple[str, ...] = ("head", "torso", "left_arm", "right_arm", "left_leg", "right_leg")
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -30,6 +34,8 @@ class Layout:
         part_bones: for the parts that are streams of their own (PSUMNet), (child, parent) pairs indexing the
             part's joint list; the part's bones and its graph are both derived from them
             (`skelact.skeleton.parts`). A part without an entry takes the layout's bones inside the part.
+        regions: the six body regions of `REGION_NAMES` (SkeletonMAE's masking units), a partition of the
+            joints: every joint in exactly one region. Empty for a layout without a body (a hand).
         spine: (base, top) joints whose vector 3D view normalisation aligns to +z, if the layout has one.
         shoulders: (left, right) joints whose vector (right - left) is aligned to +x, if the layout has one.
         description: where the joint order comes from.
@@ -43,6 +49,7 @@ class Layout:
     left_right: tuple[tuple[int, int], ...] = ()
     parts: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     part_bones: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    regions: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     spine: tuple[int, int] | None = None
     shoulders: tuple[int, int] | None = None
     description: str = ""
@@ -53,6 +60,10 @@ class Layout:
         object.__setattr__(self, "edges", tuple((int(a), int(b)) for a, b in self.edges))
         object.__setattr__(self, "left_right", tuple((int(a), int(b)) for a, b in self.left_right))
         object.__setattr__(self, "parts", {k: tuple(int(j) for j in v) for k, v in dict(self.parts).items()})
+        regions = {k: tuple(int(j) for j in v) for k, v in dict(self.regions).items()}
+        # canonical order (V0..V5); unknown names are kept at the end for `check` to name them
+        ordered = {k: regions[k] for k in REGION_NAMES if k in regions}
+        object.__setattr__(self, "regions", {**ordered, **regions})
         object.__setattr__(
             self,
             "part_bones",
@@ -89,6 +100,26 @@ class Layout:
             known = ", ".join(sorted(self.parts)) or "none"
             raise LayoutError(f"layout {self.name!r} has no part {name!r} (known parts: {known})") from None
 
+    def region_joints(self, regions: Iterable[str | int]) -> tuple[int, ...]:
+        """Sorted joints of the named regions (names from `REGION_NAMES`, or their indices 0..5)."""
+        if not self.regions:
+            raise LayoutError(
+                f"layout {self.name!r} declares no body regions",
+                hint="add 'regions' (head, torso, left_arm, right_arm, left_leg, right_leg) to the layout "
+                "file (docs/custom-data.md)",
+            )
+        joints: set[int] = set()
+        for region in regions:
+            if isinstance(region, int) and not isinstance(region, bool):
+                if not 0 <= region < len(REGION_NAMES):
+                    raise LayoutError(f"region index {region} outside 0..{len(REGION_NAMES) - 1}")
+                region = REGION_NAMES[region]
+            if region not in self.regions:
+                known = ", ".join(REGION_NAMES)
+                raise LayoutError(f"layout {self.name!r} has no region {region!r}", hint=f"regions: {known}")
+            joints.update(self.regions[region])
+        return tuple(sorted(joints))
+
     def check(self) -> None:
         """Raise `LayoutError` if any index is out of range or the lists disagree in length."""
         v = self.num_joints
@@ -113,6 +144,7 @@ class Layout:
         ):
             if wrong := bad(idx):
                 raise LayoutError(f"layout {self.name!r}: {what} index {wrong[0]} outside 0..{v - 1}")
+        self._check_regions()
         for part, pairs in self.part_bones.items():
             if part not in self.parts:
                 raise LayoutError(f"layout {self.name!r}: part_bones names an unknown part {part!r}")
@@ -122,6 +154,37 @@ class Layout:
                     f"layout {self.name!r}: part_bones[{part!r}] index {wrong[0]} outside the part's "
                     f"0..{size - 1}"
                 )
+
+    def _check_regions(self) -> None:
+        """The regions, when declared, are exactly `REGION_NAMES` and partition the joints."""
+        if not self.regions:
+            return
+        if unknown := [r for r in self.regions if r not in REGION_NAMES]:
+            known = ", ".join(REGION_NAMES)
+            raise LayoutError(f"layout {self.name!r}: unknown region {unknown[0]!r}", hint=f"known: {known}")
+        if missing := [r for r in REGION_NAMES if r not in self.regions]:
+            raise LayoutError(f"layout {self.name!r}: regions lack {missing[0]!r} (all six are needed)")
+        owner: dict[int, str] = {}
+        for region, joints in self.regions.items():
+            if not joints:
+                raise LayoutError(f"layout {self.name!r}: region {region!r} has no joints")
+            for joint in joints:
+                if not 0 <= joint < self.num_joints:
+                    raise LayoutError(
+                        f"layout {self.name!r}: regions index {joint} outside 0..{self.num_joints - 1}"
+                    )
+                if joint in owner:
+                    raise LayoutError(
+                        f"layout {self.name!r}: joint {self.joint_names[joint]!r} is in regions "
+                        f"{owner[joint]!r} and {region!r} (regions must not overlap)"
+                    )
+                owner[joint] = region
+        if len(owner) != self.num_joints:
+            lost = next(j for j in range(self.num_joints) if j not in owner)
+            raise LayoutError(
+                f"layout {self.name!r}: joint {self.joint_names[lost]!r} is in no region (regions must "
+                "cover every joint)"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON description, stored in stores and checkpoints so custom layouts travel with data."""
@@ -134,6 +197,7 @@ class Layout:
             "left_right": [list(p) for p in self.left_right],
             "parts": {k: list(v) for k, v in self.parts.items()},
             "part_bones": {k: [list(p) for p in v] for k, v in self.part_bones.items()},
+            "regions": {k: list(v) for k, v in self.regions.items()},
             "spine": None if self.spine is None else list(self.spine),
             "shoulders": None if self.shoulders is None else list(self.shoulders),
             "description": self.description,
@@ -151,6 +215,7 @@ class Layout:
                 left_right=tuple(tuple(p) for p in data.get("left_right", ())),
                 parts={k: tuple(v) for k, v in data.get("parts", {}).items()},
                 part_bones=_recorded_part_bones(data),
+                regions=_recorded_regions(data),
                 spine=None if data.get("spine") is None else tuple(data["spine"]),
                 shoulders=None if data.get("shoulders") is None else tuple(data["shoulders"]),
                 description=data.get("description", ""),
@@ -178,6 +243,18 @@ def _recorded_part_bones(data: Mapping[str, Any]) -> dict[str, tuple[tuple[int, 
     return {
         k: v for k, v in builtin.part_bones.items() if list(recorded.get(k, ())) == list(builtin.parts[k])
     }
+
+
+def _recorded_regions(data: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    """The record's regions; a record written before the field existed (a store or checkpoint of a
+    built-in layout) gets the built-in's when name and joints match, so SkeletonMAE runs on old stores."""
+    if "regions" in data:
+        return {k: tuple(int(j) for j in v) for k, v in data["regions"].items()}
+    factory = _LAYOUTS.get(data["name"])
+    if factory is None:
+        return {}
+    builtin = factory()
+    return dict(builtin.regions) if list(builtin.joint_names) == list(data["joint_names"]) else {}
 
 
 def register_layout(name: str) -> Callable[[Callable[[], Layout]], Callable[[], Layout]]:

@@ -5,7 +5,8 @@ centre, left/right pairs, parts, spine, shoulders), because names are what peopl
 they get wrong. `parents` may also be a mapping ``joint: parent`` covering every joint. Optional fields:
 ``edges`` (default: the bones, without the root's self-loop), ``center`` (default: the first root),
 ``left_right``, ``parts``, ``part_bones`` (per part, [child, parent] pairs given by joint name or by
-position in the part's list), ``spine``, ``shoulders``, ``description``. Unknown keys are errors, so a typo
+position in the part's list), ``regions`` (SkeletonMAE's six body regions, a partition of the joints),
+``spine``, ``shoulders``, ``description``. Unknown keys are errors, so a typo
 never silently drops a field. A store records the layout inside itself (``Layout.to_dict``), so the file is
 only needed when preparing data.
 """
@@ -26,7 +27,9 @@ from skelact.skeleton.layout import Layout, get_layout, list_layouts
 
 LAYOUT_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 _REQUIRED = ("name", "joint_names", "parents")
-_OPTIONAL = ("edges", "center", "left_right", "parts", "part_bones", "spine", "shoulders", "description")
+_OPTIONAL = (
+    "edges", "center", "left_right", "parts", "part_bones", "regions", "spine", "shoulders", "description",
+)  # fmt: skip
 
 
 def load_layout(spec: str | os.PathLike[str] | Layout) -> Layout:
@@ -130,6 +133,14 @@ def layout_from_mapping(data: Mapping[str, Any], *, source: str = "layout") -> L
             raise fail("parts", f"part {part!r} must be a non-empty list of joints")
         parts[str(part)] = tuple(joint(f"parts.{part}", m) for m in members)
     part_bones = _part_bones(data.get("part_bones") or {}, parts, index, fail)
+    raw_regions = data.get("regions") or {}
+    if not isinstance(raw_regions, Mapping):
+        raise fail("regions", "expected a mapping region name -> list of joints")
+    regions: dict[str, tuple[int, ...]] = {}
+    for region, members in raw_regions.items():
+        if not isinstance(members, list) or not members:
+            raise fail("regions", f"region {region!r} must be a non-empty list of joints")
+        regions[str(region)] = tuple(joint(f"regions.{region}", m) for m in members)
     description = data.get("description") or ""
     if not isinstance(description, str):
         raise fail("description", "expected a string")
@@ -143,6 +154,7 @@ def layout_from_mapping(data: Mapping[str, Any], *, source: str = "layout") -> L
             left_right=pairs("left_right", data.get("left_right") or []),
             parts=parts,
             part_bones=part_bones,
+            regions=regions,
             spine=optional_pair("spine"),
             shoulders=optional_pair("shoulders"),
             description=description,

@@ -78,6 +78,16 @@ def ntu25() -> Layout:
         # The hand tips hang on the hands here, where the layout chains tip -> thumb -> hand; the released
         # off-by-one leg list is `parts.OFFICIAL_QUIRKS`.
         part_bones=_NTU25_PART_BONES,
+        # SkeletonMAE's regions [design choice]: the paper's COCO partition carried over (shoulders and hips
+        # in the torso, the spine with them; the neck goes with the head; hand joints with their arm).
+        regions={
+            "head": (2, 3),
+            "torso": (0, 1, 20, 4, 8, 12, 16),
+            "left_arm": (5, 6, 7, 21, 22),
+            "right_arm": (9, 10, 11, 23, 24),
+            "left_leg": (13, 14, 15),
+            "right_leg": (17, 18, 19),
+        },
         spine=(0, 1),
         shoulders=(4, 8),
         description="NTU RGB+D (Kinect v2), 25 joints, NTU paper order",
@@ -121,6 +131,16 @@ def coco17() -> Layout:
             "right_leg": (12, 14, 16),
         },
         part_bones=_COCO17_PART_BONES,
+        # SkeletonMAE's six regions V0..V5 (specs/skeletonmae.md section 5; indices inferred from the paper's
+        # figure [unverified]): the arm and leg regions hold no shoulder or hip, unlike the parts above.
+        regions={
+            "head": (0, 1, 2, 3, 4),
+            "torso": (5, 6, 11, 12),
+            "left_arm": (7, 9),
+            "right_arm": (8, 10),
+            "left_leg": (13, 15),
+            "right_leg": (14, 16),
+        },
         spine=None,
         shoulders=(5, 6),
         description="COCO-17 keypoints, left before right",
@@ -169,6 +189,14 @@ def kinect20() -> Layout:
             "left_leg": (12, 13, 14, 15),
             "right_leg": (16, 17, 18, 19),
         },
+        regions={  # SkeletonMAE [design choice]: as ntu25 (shoulders, hips and spine in the torso)
+            "head": (3,),
+            "torso": (0, 1, 2, 4, 8, 12, 16),
+            "left_arm": (5, 6, 7),
+            "right_arm": (9, 10, 11),
+            "left_leg": (13, 14, 15),
+            "right_leg": (17, 18, 19),
+        },
         spine=(0, 1),  # hip centre -> spine, as NTU's spine base -> spine middle
         shoulders=(4, 8),
         description="Kinect v1 SDK order, 20 joints (NW-UCLA, UTKinect); joint names [unverified]",
@@ -205,6 +233,14 @@ def openpose18() -> Layout:
             "right_arm": (2, 3, 4),
             "left_leg": (11, 12, 13),
             "right_leg": (8, 9, 10),
+        },
+        regions={  # SkeletonMAE [design choice]: coco17's, with the neck in the torso
+            "head": (0, 14, 15, 16, 17),
+            "torso": (1, 2, 5, 8, 11),
+            "left_arm": (6, 7),
+            "right_arm": (3, 4),
+            "left_leg": (12, 13),
+            "right_leg": (9, 10),
         },
         spine=None,
         shoulders=(5, 2),
@@ -247,6 +283,14 @@ def jhmdb15() -> Layout:
             "right_arm": (3, 7, 11),
             "left_leg": (6, 10, 14),
             "right_leg": (5, 9, 13),
+        },
+        regions={  # SkeletonMAE [design choice]: coco17's, neck and belly in the torso
+            "head": (2,),
+            "torso": (0, 1, 3, 4, 5, 6),
+            "left_arm": (8, 12),
+            "right_arm": (7, 11),
+            "left_leg": (10, 14),
+            "right_leg": (9, 13),
         },
         spine=(1, 0),  # belly -> neck
         shoulders=(4, 3),
@@ -304,6 +348,14 @@ def mediapipe33() -> Layout:
             "right_hand": (16, 18, 20, 22),
             "left_leg": (23, 25, 27, 29, 31),
             "right_leg": (24, 26, 28, 30, 32),
+        },
+        regions={  # SkeletonMAE [design choice]: coco17's, fingers and feet with their limb
+            "head": tuple(range(11)),
+            "torso": (11, 12, 23, 24),
+            "left_arm": (13, 15, 17, 19, 21),
+            "right_arm": (14, 16, 18, 20, 22),
+            "left_leg": (25, 27, 29, 31),
+            "right_leg": (26, 28, 30, 32),
         },
         spine=None,
         shoulders=(11, 12),

@@ -30,8 +30,15 @@ def render_sample(
     fps: float = 15.0,
     size: int = 360,
     max_frames: int | None = None,
+    joint_values: np.ndarray | None = None,
+    note: str = "",
 ) -> Path:
-    """Animate (M, T, V, C) keypoints (C = 2 or 3; missing joints are zeros) into `out` (.gif or .mp4)."""
+    """Animate (M, T, V, C) keypoints (C = 2 or 3; missing joints are zeros) into `out` (.gif or .mp4).
+
+    `joint_values` (M, T, V), NaN where nothing is to be shown, marks joints with dots coloured by value from
+    0 to its largest finite value (SkeletonMAE: the masked joints and their reconstruction error); `note` is
+    a caption line for them.
+    """
     out = Path(out)
     if out.suffix.lower() not in RENDER_SUFFIXES:
         raise FormatError(
@@ -40,9 +47,18 @@ def render_sample(
     keypoint = np.asarray(keypoint, dtype=np.float32)
     if keypoint.ndim != 4 or keypoint.shape[1] == 0 or keypoint.shape[-1] not in (2, 3):
         raise FormatError(f"expected keypoints (M, T, V, 2 or 3), got {keypoint.shape}", path=out)
+    if joint_values is not None:
+        joint_values = np.asarray(joint_values, dtype=np.float32)
+        if joint_values.shape != keypoint.shape[:3]:
+            raise FormatError(
+                f"joint values of shape {joint_values.shape} for keypoints {keypoint.shape}", path=out
+            )
     if max_frames is not None and keypoint.shape[1] > max_frames:
-        keypoint = keypoint[:, np.linspace(0, keypoint.shape[1] - 1, max_frames).round().astype(int)]
-    frames = _draw_frames(keypoint, layout, _caption(title, true_label, predicted), size)
+        chosen = np.linspace(0, keypoint.shape[1] - 1, max_frames).round().astype(int)
+        keypoint = keypoint[:, chosen]
+        joint_values = None if joint_values is None else joint_values[:, chosen]
+    caption = "\n".join(p for p in (_caption(title, true_label, predicted), note) if p)
+    frames = _draw_frames(keypoint, layout, caption, size, joint_values)
     if out.suffix.lower() == ".gif":
         with atomic_path(out) as tmp:
             _write_gif(tmp, frames, fps)
@@ -60,7 +76,10 @@ def _caption(title: str, true_label: str | None, predicted: str | None) -> str:
     return "\n".join(parts)
 
 
-def _draw_frames(keypoint: np.ndarray, layout: Layout, caption: str, size: int) -> list[np.ndarray]:
+def _draw_frames(
+    keypoint: np.ndarray, layout: Layout, caption: str, size: int, joint_values: np.ndarray | None = None
+) -> list[np.ndarray]:
+    import matplotlib
     import matplotlib.colors
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -97,11 +116,17 @@ def _draw_frames(keypoint: np.ndarray, layout: Layout, caption: str, size: int) 
         axes.set_ylim(hi[1] + pad, lo[1] - pad)  # image y points down
         axes.set_aspect("equal")
     axes.set_axis_off()
+    view = view_axes(three_d)
+    dots = None
+    if joint_values is not None:
+        finite = joint_values[np.isfinite(joint_values)]
+        top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        norm, cmap = matplotlib.colors.Normalize(0.0, top), matplotlib.colormaps["plasma"]
+        dots = axes.scatter(*np.zeros((len(view), 1)), s=40, zorder=3, edgecolors="k", linewidths=0.5)
     figure.text(0.02, 0.98, caption, va="top", ha="left", fontsize=9, family="monospace")
     counter = figure.text(0.98, 0.02, "", ha="right", fontsize=8, color="0.4")
     figure.subplots_adjust(0, 0, 1, 1)
     images = []
-    view = [0, 2, 1] if three_d else [0, 1]
     for frame in range(t):
         # All bones of all persons at once; a bone with a missing end is left out.
         ends = keypoint[:, frame][:, bones][..., view].reshape(-1, 2, len(view))  # (M * B, 2, C)
@@ -112,10 +137,23 @@ def _draw_frames(keypoint: np.ndarray, layout: Layout, caption: str, size: int) 
         else:  # an empty frame: one invisible segment (mplot3d cannot draw an empty collection)
             collection.set_segments(np.zeros((1, 2, len(view))))
             collection.set_color((0, 0, 0, 0))
+        if dots is not None and joint_values is not None:
+            shown = np.isfinite(joint_values[:, frame]) & present[:, frame]  # (M, V)
+            points = keypoint[:, frame][shown][:, view] if shown.any() else np.full((1, len(view)), np.nan)
+            if three_d:
+                dots._offsets3d = tuple(points.T)  # mplot3d has no public setter for scatter positions
+            else:
+                dots.set_offsets(points)
+            dots.set_facecolor(cmap(norm(joint_values[:, frame][shown])) if shown.any() else (0, 0, 0, 0))
         counter.set_text(f"frame {frame + 1}/{t}")
         canvas.draw()
         images.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
     return images
+
+
+def view_axes(three_d: bool) -> list[int]:
+    """Data axes drawn as the plot's x, y (and z): 3D data is y-up, shown with depth into the scene."""
+    return [0, 2, 1] if three_d else [0, 1]
 
 
 def _write_gif(path: Path, frames: list[np.ndarray], fps: float) -> None:

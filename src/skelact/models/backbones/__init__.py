@@ -4,19 +4,25 @@ from skelact.models.backbones.base import GraphBackbone
 from skelact.models.backbones.bigru import ISCBiGRU, isc_bigru
 from skelact.models.backbones.ctrgcn import CTRGCN, ctrgcn
 from skelact.models.backbones.psumnet import PSUMNet, psumnet
+from skelact.models.backbones.skeletonmae import SkeletonMAEEncoder, skeletonmae
 from skelact.models.backbones.stgcn import STGCN, stgcn
 from skelact.models.backbones.stgcnpp import STGCNPP, stgcnpp
+from skelact.models.backbones.strl import STRL, strl
 
 __all__ = [
     "CTRGCN",
     "STGCN",
     "STGCNPP",
+    "STRL",
     "GraphBackbone",
     "ISCBiGRU",
     "PSUMNet",
+    "SkeletonMAEEncoder",
     "ctrgcn",
     "isc_bigru",
     "psumnet",
+    "skeletonmae",
     "stgcn",
     "stgcnpp",
+    "strl",
 ]
