@@ -86,3 +86,17 @@ def test_render_command_with_a_prediction_and_the_worst_samples(
     assert worst_samples(scores, 2).tolist()[0] == 2
     written = render_worst(scores, store, tmp_path / "worst", count=2, max_frames=6)
     assert written[0].name.startswith("01_") and len(written) == 2
+
+
+def test_render_turns_the_declared_up_axis_upwards(
+    synthetic_store_3d: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import skelact.viz.render
+
+    drawn: list[np.ndarray] = []
+    monkeypatch.setattr(skelact.viz.render, "render_sample", lambda kp, *a, **k: drawn.append(kp) or a[1])
+    out = str(tmp_path / "x.gif")
+    assert main(["render", str(synthetic_store_3d), "--out", out]) == 0
+    assert main(["render", str(synthetic_store_3d), "--out", out, "--up-axis=-z"]) == 0
+    stored, turned = drawn
+    np.testing.assert_allclose(turned[..., 1], -stored[..., 2])
