@@ -164,8 +164,9 @@ def test_following_the_guide_ends_in_a_trained_model(
     assert len(tables) == 13 and tables.has_score and tables.layout.name == "coco17"
     example = tables.sample_ids.index("clip_000")
     assert tables.num_persons[example] == 2 and tables.lengths[example] == 2
-    table_prediction = predicted[-1].split(": ", 1)
-    assert table_prediction[0] == "clip_000" and len(table_prediction[1].split("  ")) == 3  # --top-k 3
+    table_prediction = predicted[-1].split(": ", 1)  # `skelact predict` read the guide's table directly
+    ranked = len(table_prediction[1].split("  "))
+    assert table_prediction[0] == "clip_000" and ranked == min(3, len(tables.class_names))  # --top-k 3
     assert (Path("runs/my_tables/version_0/checkpoints") / "last.ckpt").is_file()
     assert load_layout("my_coco.yaml") == get_layout("coco17")
 
