@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skelact.cli.main import main
+from skelact.cli.main import COMMANDS, LIGHTNING_COMMANDS, main
 from skelact.errors import SkelactError
 
 
@@ -28,11 +28,34 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
         assert fragment in lines[0], lines[0]
 
 
-def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
+def help_examples(text: str) -> dict[str, list[str]]:
+    """Command -> the words of its example in `skelact --help` (continuation lines joined)."""
+    examples: dict[str, list[str]] = {}
+    joined = text.replace("\\\n", " ")
+    for line in joined.splitlines():
+        words = line.split()
+        if len(words) > 1 and words[0] == "skelact":
+            examples.setdefault(words[1], words[2:])
+    return examples
+
+
+def test_help_lists_every_command_with_an_example_its_parser_knows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    for command in ("prepare", "fit", "test", "predict", "info"):
-        assert command in out
+    examples = help_examples(out)
+    assert set(examples) == {*LIGHTNING_COMMANDS, *COMMANDS}
+    for command in COMMANDS:
+        words = examples[command]
+        sub = [words[0]] if command == "prepare" else []  # a recipe's flags are its subcommand's
+        with pytest.raises(SystemExit):
+            main([command, *sub, "--help"])
+        usage = capsys.readouterr().out
+        for flag in (w.split("=")[0] for w in words if w.startswith("--")):
+            assert flag in usage, f"skelact --help: `{command}` example uses {flag}, not in its --help"
+    for command in LIGHTNING_COMMANDS:
+        assert "--config" in examples[command]
 
 
 def test_unknown_command_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -91,3 +91,12 @@ def test_nothing_under_data_imports_argparse() -> None:
         imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert "argparse" not in imported, path
+
+
+def test_synthetic_reports_its_validation_carve(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    args = ["prepare", "synthetic", "--out", str(store), "--per-class", "10", "--val-by", "class"]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("validation 'val' from 'train' (stratified by class): ")
+    assert lines[2].startswith("warning: 'val' holds only ")

@@ -172,6 +172,23 @@ def test_without_a_validation_split_the_last_epoch_is_kept(synthetic_store_3d: P
     assert record(checkpoints / "last.ckpt")["select_on"] == "last"
 
 
+def test_a_run_without_validation_tests_its_last_epoch_quietly(
+    synthetic_store_3d: Path, tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    """The small-data recipe of docs/custom-data.md: fit on train_full without validation, test the last
+    epoch; the test's checkpoint callback matches the fit's, so Lightning has no callback to ask for."""
+    data = ["--data.train_split", "train_full", "--data.val_split", "null", "--trainer.max_epochs", "1"]
+    args = [*common(synthetic_store_3d, tmp_path), *data]
+    assert main(["fit", *args]) == 0
+    run_dir = newest_run(tmp_path)
+    recwarn.clear()
+    assert main(["test", *args, "--ckpt_path", str(run_dir), "--report", "last"]) == 0
+    messages = [str(w.message) for w in recwarn]
+    assert not any("callbacks used to create the checkpoint" in m for m in messages), messages
+    metrics = json.loads((newest_run(tmp_path) / "test" / "metrics.json").read_text())
+    assert metrics["selection"] == "last"
+
+
 def test_unknown_select_on_is_a_config_error(synthetic_store_3d: Path, tmp_path: Path, capsys) -> None:
     code = main(["fit", *common(synthetic_store_3d, tmp_path), "--model.select_on", "test"])
     err = capsys.readouterr().err

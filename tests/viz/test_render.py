@@ -102,3 +102,17 @@ def test_joint_values_are_drawn_as_coloured_dots(coords: int, tmp_path: Path) ->
         assert np.asarray(a.convert("RGB")).tolist() != np.asarray(b.convert("RGB")).tolist()
     with pytest.raises(FormatError, match="joint values of shape"):
         render_sample(keypoint, get_layout("coco17"), tmp_path / "bad.gif", joint_values=values[:, :2])
+
+
+def test_render_turns_the_declared_up_axis_upwards(
+    synthetic_store_3d: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import skelact.viz.render
+
+    drawn: list[np.ndarray] = []
+    monkeypatch.setattr(skelact.viz.render, "render_sample", lambda kp, *a, **k: drawn.append(kp) or a[1])
+    out = str(tmp_path / "x.gif")
+    assert main(["render", str(synthetic_store_3d), "--out", out]) == 0
+    assert main(["render", str(synthetic_store_3d), "--out", out, "--up-axis=-z"]) == 0
+    stored, turned = drawn
+    np.testing.assert_allclose(turned[..., 1], -stored[..., 2])

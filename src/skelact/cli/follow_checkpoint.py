@@ -37,9 +37,18 @@ from skelact.inference.pipeline import CHECKPOINT_KEY, PipelineRecord, read_reco
 FORCE_FLAG = "--force-pipeline"
 FOLLOWING_SUBCOMMANDS = ("test", "validate")
 
-# Clip settings that change what the network sees: a command-line value that contradicts the record is an
-# error. `crop_ratio` only shapes training crops, and `num_test_clips` is an evaluation choice.
-PIPELINE_OPTIONS = ("clip_len", "sampling", "normalize", "max_persons", "with_score", "valid_frames")
+# Clip settings that change what the network sees (`up_axis` turns 3D coordinates): a command-line value
+# that contradicts the record is an error. `crop_ratio` only shapes training crops, and `num_test_clips` is
+# an evaluation choice.
+PIPELINE_OPTIONS = (
+    "clip_len",
+    "sampling",
+    "normalize",
+    "up_axis",
+    "max_persons",
+    "with_score",
+    "valid_frames",
+)
 EVALUATION_OPTIONS = ("num_test_clips", "crop_ratio")
 # Method arguments that choose how an evaluation runs, not what the network is (the default for methods that
 # do not declare `evaluation_arguments`).

@@ -18,19 +18,22 @@ from typing import Any
 from unittest import mock
 
 from lightning.fabric.plugins.environments import SLURMEnvironment
-from lightning.pytorch.callbacks import LearningRateMonitor, RichProgressBar
+from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from skelact.cli.config_files import config_file_value
 from skelact.cli.config_order import lowered_data_warnings
+from skelact.cli.fit_summary import print_fit_summary
 from skelact.cli.follow_checkpoint import (
     FOLLOWING_SUBCOMMANDS,
     follow_checkpoint,
     pop_force_flag,
     recorded_method,
 )
+from skelact.cli.progress import progress_bar
+from skelact.cli.quiet import quiet_lightning
 from skelact.cli.resume import Resume, newest_hpc_checkpoint, resolve_resume
 from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
@@ -45,6 +48,7 @@ from skelact.methods.speed import auto_precision, tune_allocator
 
 # "Seed set to N" would precede every one-line error; the seed is in the run's config.yaml anyway.
 logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
+quiet_lightning()  # Lightning's tip and an internal deprecation on every run (skelact.cli.quiet says why)
 
 
 class SkelactCLI(LightningCLI):
@@ -64,6 +68,9 @@ class SkelactCLI(LightningCLI):
 
     def before_fit(self) -> None:
         self._load_safely()
+
+    def after_fit(self) -> None:
+        print_fit_summary(self.trainer)
 
     def before_test(self) -> None:
         self._resolve_checkpoint()
@@ -95,7 +102,7 @@ class SkelactCLI(LightningCLI):
             config.get("enable_progress_bar") is not False
             and os.environ.get("SKELACT_PLAIN_PROGRESS") is None
         ):
-            callbacks = [*callbacks, RichProgressBar()]
+            callbacks = [*callbacks, progress_bar(sys.stdout)]  # rich on a terminal, lines otherwise
         if config.get("precision") is None:  # not set by any config or flag: the machine's fastest
             config["precision"] = auto_precision(config.get("accelerator"))
             rank_zero_info(f"trainer.precision not set: using {config['precision']} (skelact.methods.speed)")

@@ -1,15 +1,34 @@
-"""The `skelact` command.
+"""The `skelact` command: skeleton-based action recognition, from raw files to predictions.
 
-    skelact prepare synthetic --out DIR [--per-class N --seed S --dims 2|3]
-    skelact fit|validate|test --config FILE [--key value ...]      (LightningCLI)
-    skelact predict --ckpt CKPT --input STORE_OR_FILE [--top-k 5]
-    skelact info STORE
-    skelact ensemble SCORE_FILES... [--weights 2,2,1,1 | --preset pyskl|ctrgcn | --search-on val ...]
-    skelact video IN.mp4 --ckpt CKPT [--window 64 --stride 16 --out OUT.mp4 --json T.json --save-keypoints K]
-    skelact render INPUT --out FILE.gif|mp4 [--sample ID --ckpt CKPT]
-    skelact export --ckpt CKPT --format onnx|torchscript --out FILE [--clip-len 64 --persons 2 --overwrite]
-    skelact knn --ckpt CKPT --store STORE [--gallery-split train --query-split test --k 1 --out DIR]
-    skelact semi --out DIR [--fractions 1,5,10,20 --repeats 5 --seed 0] FIT_ARGUMENTS...
+Commands (`skelact COMMAND --help` lists each one's options):
+
+  prepare   raw skeleton files -> a packed store (one subcommand per dataset format)
+              skelact prepare custom-npy --raw my_clips --layout body16.yaml --out stores/my_clips
+  info      summarise a store: splits, classes, lengths, layout, provenance
+              skelact info stores/my_clips
+  fit       train a model (LightningCLI: composed --config files, any key overridable)
+              skelact fit --config configs/trainer/cpu.yaml --config configs/model/stgcn.yaml \
+                  --config configs/data/my_clips.yaml --trainer.default_root_dir runs/my_clips
+  validate  evaluate a run's selected checkpoint on the validation split (the fit's configs rebuild it)
+              skelact validate --config configs/trainer/cpu.yaml --config configs/model/stgcn.yaml \
+                  --config configs/data/my_clips.yaml --ckpt_path runs/my_clips/version_0
+  test      evaluate a run's selected checkpoint once on the test split (metrics.json, plots, scores)
+              skelact test --config configs/trainer/cpu.yaml --config configs/model/stgcn.yaml \
+                  --config configs/data/my_clips.yaml --ckpt_path runs/my_clips/version_0
+  predict   top-k actions for a store split or a clip file, from the checkpoint alone
+              skelact predict --ckpt runs/my_clips/version_0/checkpoints/last.ckpt --input clip.npy
+  render    animate a sample (GIF or MP4) with its true and predicted label
+              skelact render stores/my_clips --sample clip_000 --out clip_000.gif
+  video     recognise actions in a video: pose extraction, tracking, sliding windows
+              skelact video talk.mp4 --ckpt model.ckpt --out talk_labelled.mp4
+  export    a checkpoint as ONNX or TorchScript (keypoints in, logits out)
+              skelact export --ckpt model.ckpt --format onnx --out model.onnx
+  ensemble  fuse the score files of several streams (joint, bone, motion, ...)
+              skelact ensemble j/scores.npz b/scores.npz jm/scores.npz bm/scores.npz --preset pyskl
+  knn       k-nearest-neighbour accuracy of a checkpoint's features (self-supervised evaluation)
+              skelact knn --ckpt pretrain.ckpt --store stores/ntu60 --gallery-split xsub_train
+  semi      the semi-supervised protocol: repeated fits on fractions of the labels
+              skelact semi --out runs/semi --fractions 1,10 FIT_ARGUMENTS...
 
 Every error the user can fix is printed as one line with a hint and a non-zero exit; `--debug` anywhere on the
 command line shows the traceback instead. Output piped into a reader that stops early (`skelact info S |
@@ -29,6 +48,18 @@ from skelact.errors import SkelactError
 EXIT_USER_ERROR = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`, whose reader left early
 LIGHTNING_COMMANDS = ("fit", "validate", "test")
+# The other commands: name -> (module, function taking the remaining arguments), imported when they run.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("skelact.cli.prepare", "run_prepare"),
+    "predict": ("skelact.cli.predict", "run_predict"),
+    "info": ("skelact.cli.info", "run_info"),
+    "ensemble": ("skelact.cli.ensemble", "run_ensemble"),
+    "video": ("skelact.cli.video", "run_video"),
+    "render": ("skelact.cli.render", "run_render"),
+    "export": ("skelact.cli.export", "run_export"),
+    "knn": ("skelact.cli.knn", "run_knn"),
+    "semi": ("skelact.cli.semi", "run_semi"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,21 +139,10 @@ def _dispatch(args: list[str]) -> int:
 
         run_lightning([command, *rest])
         return 0
-    commands: dict[str, Callable[[list[str]], int]] = {
-        "prepare": _lazy("skelact.cli.prepare", "run_prepare"),
-        "predict": _lazy("skelact.cli.predict", "run_predict"),
-        "info": _lazy("skelact.cli.info", "run_info"),
-        "ensemble": _lazy("skelact.cli.ensemble", "run_ensemble"),
-        "video": _lazy("skelact.cli.video", "run_video"),
-        "render": _lazy("skelact.cli.render", "run_render"),
-        "export": _lazy("skelact.cli.export", "run_export"),
-        "knn": _lazy("skelact.cli.knn", "run_knn"),
-        "semi": _lazy("skelact.cli.semi", "run_semi"),
-    }
-    if command not in commands:
-        known = ", ".join([*LIGHTNING_COMMANDS, *commands])
+    if command not in COMMANDS:
+        known = ", ".join([*LIGHTNING_COMMANDS, *COMMANDS])
         raise SkelactError(f"unknown command {command!r}", hint=f"commands: {known}")
-    return commands[command](rest)
+    return _lazy(*COMMANDS[command])(rest)
 
 
 def _lazy(module: str, function: str) -> Callable[[list[str]], int]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skelact.cli.main import QuietArgumentParser, positive_float, positive_int
+from skelact.data.transforms.axes import UP_AXES
 from skelact.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -35,6 +36,13 @@ def run_render(args: list[str]) -> int:
     parser.add_argument("--score-channel", action="store_true", help="a clip file's last channel is a score")
     parser.add_argument("--scores", default=None, help="score file: render the worst-classified samples")
     parser.add_argument("--worst", type=positive_int, default=5, help="how many samples with --scores")
+    parser.add_argument(
+        "--up-axis",
+        choices=UP_AXES,
+        default=None,
+        help="3D data: the axis pointing up in the stored coordinates, drawn upwards (default: the "
+        "checkpoint's data.up_axis with --ckpt, else y); write a negative axis as --up-axis=-z",
+    )
     parser.add_argument("--fps", type=positive_float, default=15.0)
     parser.add_argument(
         "--max-frames", type=positive_int, default=None, help="subsample long sequences to this many"
@@ -42,6 +50,7 @@ def run_render(args: list[str]) -> int:
     options = parser.parse_args(args)
 
     from skelact.data.store import SkeletonStore
+    from skelact.data.transforms.axes import align_up
     from skelact.inference.inputs import read_clip_file
     from skelact.inference.predictor import Predictor
     from skelact.skeleton.layout import get_layout
@@ -83,6 +92,8 @@ def run_render(args: list[str]) -> int:
     if predictor is not None:
         p = predictor.predict_sample(sample, top_k=1, source=str(source), layout=layout)
         predicted = f"{p.classes[0]} ({p.probabilities[0]:.2f})"
+    up_axis = options.up_axis or (predictor.spec.up_axis if predictor is not None else None)
+    keypoint = sample.keypoint if sample.keypoint.shape[-1] != 3 else align_up(sample.keypoint, up_axis)
     out = render_sample(
         keypoint,
         layout,

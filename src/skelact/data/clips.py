@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from skelact.data.transforms.axes import align_up, check_up_axis
 from skelact.data.transforms.ctrgcn_ucla import (
     IDENTITY_VIEW,
     ViewDraw,
@@ -66,6 +67,9 @@ class ClipSpec:
             non-zero sum (`nonzero_frame_count`, CTR-GCN's and PSUMNet's feeders: a gap or an empty start
             inside the sequence cuts as many frames off its end). "last" is the default because the count
             drops real frames; "count" reproduces the released feeders.
+        up_axis: the axis that points up in the stored 3D coordinates ("y", "-y", "z", "-z", "x", "-x");
+            the keypoints are turned so that it becomes +y before normalisation (`transforms.axes`).
+            None keeps them as stored.
     """
 
     clip_len: int = 64
@@ -76,8 +80,10 @@ class ClipSpec:
     with_score: bool = False
     crop_ratio: tuple[float, float] = (0.5, 1.0)
     valid_frames: Literal["last", "count"] = "last"
+    up_axis: str | None = None
 
     def __post_init__(self) -> None:
+        check_up_axis(self.up_axis)
         if self.sampling not in SAMPLING_METHODS:
             raise ConfigError(
                 f"unknown sampling {self.sampling!r}; choose one of {', '.join(SAMPLING_METHODS)}"
@@ -188,9 +194,10 @@ def _read_normalized(
     `view` is the ``view_minmax`` augmentation (identity at test time)."""
     if spec.normalize == "none":
         keypoint, score = read_frames(frames)
-        return keypoint, _presence_score(keypoint, score, spec)
+        return align_up(keypoint, spec.up_axis), _presence_score(keypoint, score, spec)
     keypoint, score = read_frames(np.arange(num_frames))
     score = _presence_score(keypoint, score, spec)
+    keypoint = align_up(keypoint, spec.up_axis)
     if spec.normalize == "view_minmax":  # float64 until the clip's final float32 cast, as the feeder
         keypoint = feeder_normalize(keypoint, layout, view)
     else:

@@ -34,6 +34,7 @@ class ClipDataset(Dataset):
         test_mode: bool,
         seed: int = 0,
         num_views: int = 1,
+        up_axis: Literal["y", "-y", "z", "-z", "x", "-x"] | None = None,
     ) -> None:
         self.store = store
         self.indices = np.asarray(indices, dtype=np.int64)
@@ -99,6 +100,8 @@ class SkeletonDataModule(L.LightningDataModule):
             validation; model selection then keeps the last epoch (with a warning).
         predict_split: split used by `predict` (defaults to the test split).
         clip_len, sampling, num_test_clips, max_persons, with_score, crop_ratio, valid_frames: see `ClipSpec`.
+        up_axis: the axis pointing up in the store's 3D coordinates ("y", "-y", "z", "-z", "x", "-x"),
+            turned to +y before normalisation (`ClipSpec.up_axis`); None keeps them as stored.
         normalize: a `ClipSpec` normalisation. Default: the one the store's preparation recorded
             (`online_normalize` in its provenance, e.g. ``center_align`` for NTU ``--preset pyskl``), else
             "none". A value that contradicts the store's record is an error: the store was prepared for it.
@@ -140,6 +143,7 @@ class SkeletonDataModule(L.LightningDataModule):
         train_fraction: float = 1.0,
         fraction_seed: int = 0,
         num_views: int = 1,
+        up_axis: Literal["y", "-y", "z", "-z", "x", "-x"] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -151,6 +155,12 @@ class SkeletonDataModule(L.LightningDataModule):
             )
         self.store = SkeletonStore(store)
         normalize = resolve_normalize(self.store, normalize)
+        if up_axis is not None and self.store.num_channels != 3:
+            raise ConfigError(
+                f"data.up_axis applies to 3D keypoints, but store {store} holds "
+                f"{self.store.num_channels} coordinates per joint",
+                hint="2D keypoints keep image coordinates (y down): drop data.up_axis",
+            )
         self.spec = ClipSpec(
             clip_len=clip_len,
             sampling=sampling,
@@ -160,6 +170,7 @@ class SkeletonDataModule(L.LightningDataModule):
             with_score=with_score,
             crop_ratio=crop_ratio,
             valid_frames=valid_frames,
+            up_axis=up_axis,
         )
         for name in (train_split, val_split, test_split, predict_split):
             if name is not None:

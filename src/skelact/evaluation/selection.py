@@ -68,8 +68,11 @@ class SelectionCheckpoint(ModelCheckpoint):
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         select_on = check_select_on(getattr(pl_module.hparams, "select_on", "val"))
         datamodule = getattr(trainer, "datamodule", None)
-        if stage == "fit" and select_on == "val" and getattr(datamodule, "val_split", "") is None:
-            rank_zero_warn("no validation split: model selection keeps the last epoch")
+        if select_on == "val" and getattr(datamodule, "val_split", "") is None:
+            # In every stage, so that a test given the fit's data options rebuilds this callback's state key
+            # (Lightning warns about "callbacks used to create the checkpoint" otherwise); fit says why.
+            if stage == "fit":
+                rank_zero_warn("no validation split: model selection keeps the last epoch")
             select_on = "last"
         self.select_on = select_on
         self.monitor = MONITORS[select_on]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from typing import Any
 
@@ -14,12 +15,19 @@ class EpochTimer(L.Callback):
     `time/train_epoch_s` covers the training batches only; `time/epoch_s` runs from the start of one training
     epoch to the start of the next (or the end of fit), so it includes validation and, with
     `select_on=test_optimistic`, the per-epoch test pass. Lightning's own Timer callback only limits
-    durations and logs nothing.
+    durations and logs nothing. `epoch_seconds` keeps this process's full epochs for the closing summary.
     """
 
     def __init__(self) -> None:
         self._epoch_start: float | None = None
         self._last_epoch: int | None = None
+        self.epoch_seconds: list[float] = []
+
+    @property
+    def median_epoch_seconds(self) -> float | None:
+        """Median of the full epochs timed so far (None before the first one ends): the median, because the
+        first epoch also pays for loader start-up and compilation."""
+        return statistics.median(self.epoch_seconds) if self.epoch_seconds else None
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._log_full_epoch(trainer)
@@ -37,6 +45,7 @@ class EpochTimer(L.Callback):
         if self._epoch_start is None or self._last_epoch is None:
             return
         seconds = time.perf_counter() - self._epoch_start
+        self.epoch_seconds.append(seconds)
         # Outside a LightningModule hook's logging context: write straight to the loggers, keyed by epoch.
         metrics: dict[str, Any] = {"time/epoch_s": seconds, "epoch": self._last_epoch}
         for logger in trainer.loggers:

@@ -8,6 +8,10 @@ and absolute, another working directory, a run copied or moved elsewhere). When 
 resumed lies in the current checkpoint folder, the saved paths are moved into that folder before
 `ModelCheckpoint` reads them.
 
+Lightning also hands a checkpoint's `ModelCheckpoint` state to `skelact test` and `validate`, which run in
+a run directory of their own: the folders differ, so it warned that the state "won't be reloaded" on every
+test. Evaluation neither uses nor extends the fit run's selection, so that state is dropped there instead.
+
 `RestartLoaderOnResume`: Lightning builds the training loader, and starts its workers, before it restores
 the epoch from the checkpoint (`configure_optimizers` asks for the number of steps), and it sets the
 sampler's epoch only afterwards. Workers have then already been handed epoch 0's order, so with
@@ -23,6 +27,7 @@ from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import CombinedLoader
 from torch.utils.data import DataLoader
 
@@ -30,7 +35,8 @@ PATH_KEYS = ("dirpath", "best_model_path", "kth_best_model_path", "last_model_pa
 
 
 class KeepSelectionOnResume(L.Callback):
-    """Rebases `ModelCheckpoint` states onto the current checkpoint folder when resuming from a file in it."""
+    """Rebases `ModelCheckpoint` states onto the current checkpoint folder when resuming from a file in it;
+    drops them when a checkpoint is loaded for evaluation."""
 
     def on_load_checkpoint(
         self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
@@ -39,6 +45,10 @@ class KeepSelectionOnResume(L.Callback):
         ckpt_path = trainer.ckpt_path
         states = checkpoint.get("callbacks")
         if ckpt_path is None or not states:
+            return
+        if trainer.state.fn != TrainerFn.FITTING:  # the fit run's selection state: not this run's business
+            for callback in trainer.checkpoint_callbacks:
+                states.pop(callback.state_key, None)
             return
         for callback in trainer.checkpoint_callbacks:
             if not isinstance(callback, ModelCheckpoint) or callback.dirpath is None:

@@ -14,7 +14,7 @@ from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.runner import run_job
 from skelact.data.sample import SkeletonSample, SkipItem
 from skelact.data.store import SkeletonStore
-from skelact.errors import FormatError
+from skelact.errors import ConfigError, FormatError
 
 
 def _parse_number(item: int, *, bad: frozenset[int] = frozenset(), skip: frozenset[int] = frozenset()):
@@ -122,3 +122,40 @@ def test_storage_dtype_is_float32_unless_float16_is_asked_for(
     value = store.read(7)[0][0, 0, 0, 0]
     assert bool(value == np.float32(0.07)) is exact  # 0.07 is not a float16 number
     assert value == pytest.approx(0.07, rel=1e-3)
+
+
+def test_the_summary_reports_the_carve_and_warns_when_it_is_tiny(tmp_path: Path) -> None:
+    summary = run_job(
+        _job(), RunOptions(raw=tmp_path, out=tmp_path / "store", workers=1, val_fraction=0.2, progress=False)
+    )
+    carve = summary.validation["carves"]["xsub_train"]
+    assert carve["by"] == "subject" and carve["val"] == summary.splits["xsub_val"] and carve["groups"] == 3
+    lines = summary.lines()
+    assert any(line.startswith("validation 'xsub_val' from 'xsub_train' (by subject): ") for line in lines)
+    assert any(line.startswith("warning: 'xsub_val' holds only ") for line in lines)
+    assert SkeletonStore(tmp_path / "store").provenance["validation"]["carves"] == {"xsub_train": carve}
+
+
+def test_val_by_class_stratifies_even_with_subjects(tmp_path: Path) -> None:
+    run = RunOptions(
+        raw=tmp_path, out=tmp_path / "store", workers=1, val_fraction=0.25, val_by="class", progress=False
+    )
+    summary = run_job(_job(), run)
+    store = SkeletonStore(tmp_path / "store")
+    labels, val = store.labels, store.split("xsub_val")
+    assert summary.validation["by"]["xsub_train"] == "class"
+    assert (
+        np.bincount(labels[val], minlength=3).tolist()
+        == np.round(0.25 * np.bincount(labels[store.split("xsub_train_full")], minlength=3) + 1e-9)
+        .astype(int)
+        .tolist()
+    )
+    assert summary.validation["carves"]["xsub_train"]["classes_without_val"] == []
+
+
+def test_val_by_subject_without_subjects_is_an_error(tmp_path: Path) -> None:
+    job = dataclasses.replace(_job(), val_groups=None)
+    run = RunOptions(raw=tmp_path, out=tmp_path / "store", workers=1, val_by="subject", progress=False)
+    with pytest.raises(ConfigError, match="`val_by` subject"):
+        run_job(job, run)
+    assert not (tmp_path / "store").exists()

@@ -23,6 +23,13 @@ class CarveOptions(Options):
     val_fraction: float = option(
         "fraction of each training split carved out as validation, by subject where known (0 = none)", 0.1
     )
+    val_by: Literal["auto", "subject", "class"] = option(
+        "how validation is carved: 'subject' takes whole subjects (needs a subject for every clip); 'class' "
+        "takes the fraction from every class, for data with few subjects, where whole subjects overshoot "
+        "the fraction and leave classes without validation clips; 'auto' is 'subject' when the clips name "
+        "two or more subjects, else 'class'",
+        "auto",
+    )
     seed: int = option("seed of the validation carve", 0)
 
     def __post_init__(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from skelact.data.carve_report import carve_lines, describe_carve
 from skelact.data.prepare.job import PrepareJob, SampleTable
 from skelact.data.prepare.options import RunOptions
 from skelact.data.sample import SkeletonSample, SkipItem
@@ -39,6 +40,7 @@ class PrepareSummary:
     bad: list[tuple[str, str]] = field(default_factory=list)
     splits: dict[str, int] = field(default_factory=dict)
     validation: dict[str, Any] = field(default_factory=dict)
+    class_names: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -48,6 +50,8 @@ class PrepareSummary:
             f"skipped {len(self.skipped)}, bad {len(self.bad)}",
             "splits: " + ", ".join(f"{name} {count}" for name, count in self.splits.items()),
         ]
+        for split, report in self.validation.get("carves", {}).items():
+            lines += carve_lines(split, _val_name(split), report, self.class_names)
         for title, entries in (("skipped", self.skipped), ("bad", self.bad)):
             lines += [f"  {title}: {what}: {why}" for what, why in entries[:20]]
             if len(entries) > 20:
@@ -59,7 +63,9 @@ def run_job(job: PrepareJob, options: RunOptions) -> PrepareSummary:
     """Prepare the store at ``options.out`` from `job`; return the summary. Nothing is written if anything
     fails."""
     start = time.perf_counter()
-    summary = PrepareSummary(store=Path(options.out), items=len(job.items))
+    summary = PrepareSummary(
+        store=Path(options.out), items=len(job.items), class_names=[str(n) for n in job.class_names]
+    )
     if summary.items == 0:
         raise ConfigError("nothing to prepare: the raw input holds no items", hint="check the `raw` path")
     ids: list[str] = []
@@ -91,7 +97,7 @@ def run_job(job: PrepareJob, options: RunOptions) -> PrepareSummary:
         table = SampleTable(ids=ids, labels=np.asarray(labels, dtype=np.int64), meta=metas)
         official = {name: np.asarray(idx, dtype=np.int64) for name, idx in job.splits(table).items()}
         result, summary.validation = _with_validation(
-            official, table, job.val_groups, options.val_fraction, options.seed
+            official, table, job.val_groups, options.val_fraction, options.seed, options.val_by
         )
         summary.splits = {name: int(idx.size) for name, idx in result.items()}
         return result
@@ -192,18 +198,20 @@ def _with_validation(
     val_groups: str | None,
     fraction: float,
     seed: int,
+    val_by: str = "auto",
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Give each ``<p>_train`` (or ``train``) a ``<p>_val``; keep the official set as ``<p>_train_full``.
 
-    A protocol whose source already has a ``<p>_val`` split keeps it as it is. Validation is carved by
-    `val_groups` (subjects) when every sample has that key and the training split holds at least two
-    groups; otherwise it is stratified by class, and the provenance says so.
+    A protocol whose source already has a ``<p>_val`` split keeps it as it is. With `val_by` "auto",
+    validation is carved by `val_groups` (subjects) when every sample has that key and the training split
+    holds at least two groups, otherwise stratified by class; "class" always stratifies, "subject" requires
+    the groups. The provenance records the rule and, under "carves", what each carve made.
     """
     if fraction == 0.0:
         return official, {"fraction": 0.0}
     result: dict[str, np.ndarray] = {}
-    info: dict[str, Any] = {"fraction": fraction, "seed": seed, "by": {}}
-    groups = _group_column(table, val_groups)
+    info: dict[str, Any] = {"fraction": fraction, "seed": seed, "val_by": val_by, "by": {}, "carves": {}}
+    groups = None if val_by == "class" else _group_column(table, val_groups)
     for name, indices in official.items():
         prefix = name[: -len("train")]
         is_train = name == "train" or name.endswith("_train")
@@ -211,16 +219,34 @@ def _with_validation(
             result.setdefault(name, indices)
             if is_train and f"{prefix}val" in official:
                 info["by"][name] = "source"  # the source defines its own validation split
+                info["carves"][name] = describe_carve(
+                    indices, official[f"{prefix}val"], labels=table.labels, groups=None, by="source"
+                )
             continue
         use_groups = groups is not None and np.unique(groups[indices]).size >= 2
+        if val_by == "subject" and not use_groups:
+            raise ConfigError(
+                f"`val_by` subject: the clips of split {name!r} do not name two or more subjects "
+                f"({val_groups or 'subject'})",
+                hint="give the labels a subject column, or carve with `val_by` class",
+            )
+        by = str(val_groups) if use_groups else "class"
         train, val = carve_validation(
             indices, labels=table.labels, groups=groups if use_groups else None, fraction=fraction, seed=seed
         )
         result[name] = train
         result[f"{prefix}val"] = val
         result[f"{prefix}train_full"] = indices
-        info["by"][name] = val_groups if use_groups else "class"
+        info["by"][name] = by
+        info["carves"][name] = describe_carve(
+            train, val, labels=table.labels, groups=groups if use_groups else None, by=by
+        )
     return result, info
+
+
+def _val_name(train_split: str) -> str:
+    """``xsub_train`` -> ``xsub_val``, ``train`` -> ``val``."""
+    return train_split[: -len("train")] + "val"
 
 
 def _group_column(table: SampleTable, key: str | None) -> np.ndarray | None:

@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from skelact.data.carve_report import carve_lines, describe_carve
 from skelact.data.prepare.registry import register_preparer
 from skelact.data.splits import carve_validation, split_by_group
 from skelact.data.store import SkeletonStore, write_store
@@ -29,6 +30,7 @@ def prepare_synthetic(
     num_subjects: int = 20,
     test_subjects_fraction: float = 0.3,
     val_fraction: float = 0.1,
+    val_by: Literal["subject", "class"] = "subject",
     overwrite: bool = False,
 ) -> Path:
     """Generate the synthetic dataset and write it as a store at `out_dir`; return the store path."""
@@ -51,8 +53,14 @@ def prepare_synthetic(
     # Keep at least two subjects out of test: one for validation, one for training.
     n_test = min(max(1, round(test_subjects_fraction * subject_ids.size)), subject_ids.size - 2)
     train_full, test = split_by_group(subjects, subject_ids[-n_test:])
+    if val_by not in ("subject", "class"):
+        raise ConfigError(f"`val_by` must be 'subject' or 'class', got {val_by!r}")
     train, val = carve_validation(
-        train_full, labels=labels, groups=subjects, fraction=val_fraction, seed=seed
+        train_full,
+        labels=labels,
+        groups=subjects if val_by == "subject" else None,
+        fraction=val_fraction,
+        seed=seed,
     )
     return write_store(
         out_dir,
@@ -70,6 +78,7 @@ def prepare_synthetic(
             "test_subjects": subject_ids[-n_test:].tolist(),
             "test_subjects_fraction": test_subjects_fraction,
             "val_fraction": val_fraction,
+            "val_by": val_by,
         },
         overwrite=overwrite,
     )
@@ -84,6 +93,9 @@ class SyntheticOptions(Options):
     seed: int = option("seed of the generator and of the validation carve (default 0)", 0)
     dims: Literal[2, 3] = option("3 = ntu25 3D, 2 = coco17 2D", 3)
     subjects: int = option("number of distinct synthetic people", 20)
+    val_by: Literal["subject", "class"] = option(
+        "validation carved by whole subjects, or stratified by class (each class gives 10 %)", "subject"
+    )
     overwrite: bool = option("replace an existing store", False)
 
     def __post_init__(self) -> None:
@@ -100,10 +112,14 @@ class SyntheticSummary:
     samples: int
     layout: str
     splits: dict[str, int]
+    carve: list[str]  # what the validation carve made (skelact.data.carve_report)
 
     def lines(self) -> list[str]:
         counts = ", ".join(f"{name} {count}" for name, count in self.splits.items())
-        return [f"wrote {self.path}: {self.samples} samples, layout {self.layout}, splits: {counts}"]
+        return [
+            f"wrote {self.path}: {self.samples} samples, layout {self.layout}, splits: {counts}",
+            *self.carve,
+        ]
 
 
 @register_preparer("synthetic")
@@ -121,8 +137,17 @@ class SyntheticRecipe:
             seed=options.seed,
             dims=options.dims,
             num_subjects=options.subjects,
+            val_by=options.val_by,
             overwrite=options.overwrite,
         )
         store = SkeletonStore(path)
         splits = {name: len(indices) for name, indices in store.splits.items()}
-        return SyntheticSummary(Path(path), len(store), store.layout.name, splits)
+        report = describe_carve(
+            store.split("train"),
+            store.split("val"),
+            labels=store.labels,
+            groups=store.meta_column("subject") if options.val_by == "subject" else None,
+            by=options.val_by,
+        )
+        carve = carve_lines("train", "val", report, store.class_names)
+        return SyntheticSummary(Path(path), len(store), store.layout.name, splits, carve)
