@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from skelact.errors import ConfigError
-from skelact.methods.budget import SchedulePlan, TimeBudget, epochs_that_fit, parse_budget
+from skelact.methods.budget import SchedulePlan, TimeBudget, epochs_that_fit, parse_budget, revised_plan
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,15 @@ def test_epochs_that_fit_counts_whole_epochs_in_the_time_left():
         epochs_that_fit(600, 0, 0, epochs_done=1)
 
 
+def test_revised_plan_shortens_at_once_and_extends_only_early_and_clearly():
+    assert revised_plan(20, fits=18, done=15) == 18  # late, but the budget wins
+    assert revised_plan(20, fits=20, done=3) is None
+    assert revised_plan(20, fits=21, done=3) is None  # one more epoch: not worth reshaping the schedule
+    assert revised_plan(20, fits=22, done=10) == 22  # half-way: still extended
+    assert revised_plan(20, fits=30, done=11) is None  # past half-way: kept
+    assert revised_plan(40, fits=43, done=5) is None  # under 10 %
+
+
 def test_rescaled_schedule_keeps_the_shape():
     # the shortened NW-UCLA recipe: 12 epochs, 1 warm-up epoch, x0.1 at epoch 9 -> 24 epochs: decay at 18
     recipe = SchedulePlan(epochs=12, schedule="step", warmup_epochs=1, milestones=(9,))
@@ -59,6 +68,35 @@ def test_rescaled_cosine_reaches_zero_at_the_new_last_step():
     assert factor(steps) == pytest.approx(1.0)
     assert factor(6 * steps) == pytest.approx(0.0, abs=1e-12)  # the end of the 6-epoch run
     assert recipe.factor(steps)(6 * steps) > 0.9  # the recipe's own plan was barely decayed there
+
+
+def test_rescale_schedulers_gives_the_run_the_new_plan_from_the_next_step():
+    from types import SimpleNamespace
+
+    from lightning.pytorch.core.optimizer import LRSchedulerConfig
+
+    from skelact.methods.budget import _rescale_schedulers
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    recipe = SchedulePlan(epochs=30, schedule="cosine", warmup_epochs=1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, recipe.factor(steps_per_epoch=10))
+    for _ in range(10):  # the first epoch, under the recipe's plan: warm-up done
+        optimizer.step()
+        scheduler.step()
+    trainer = SimpleNamespace(
+        current_epoch=0, global_step=10, lr_scheduler_configs=[LRSchedulerConfig(scheduler, interval="step")]
+    )
+    assert _rescale_schedulers(trainer, recipe.rescaled(3, epochs_done=1))
+    # step 10 of a 3-epoch run: a cosine from step 10 to 30, at its start
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1)
+    for _ in range(10):
+        optimizer.step()
+        scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)  # half-way through the decay
+    for _ in range(10):
+        optimizer.step()
+        scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_fit_with_a_budget_stops_in_time_with_its_schedule_completed(
@@ -82,12 +120,12 @@ def test_fit_with_a_budget_stops_in_time_with_its_schedule_completed(
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     fit_s = time.monotonic() - started
     planned = budget.planned_epochs
-    assert planned is not None and 2 <= planned < 200
+    assert planned is not None and 1 <= planned < 200
     assert cli.trainer.current_epoch == planned  # ran exactly the planned epochs
     assert fit_s <= budget_s + 1.0  # the budget's clock started earlier, when the trainer was built
-    # The schedule was rescaled to the planned epochs: the last step's rate is near zero, not near the peak.
-    optimizer = cli.trainer.optimizers[0]
-    assert optimizer.param_groups[0]["lr"] < 0.05 * cli.model.hparams.lr
+    if planned >= 2:  # (a busy machine may fit one epoch only: then there is no schedule left to rescale)
+        # Rescaled to the planned epochs: the last step's rate is near zero, not near the peak.
+        assert cli.trainer.optimizers[0].param_groups[0]["lr"] < 0.05 * cli.model.hparams.lr
     # The plan travels in the checkpoint, for a resumed run.
     saved = torch.load(tmp_path / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
     state = next(v for k, v in saved["callbacks"].items() if k.startswith("TimeBudget"))

@@ -6,8 +6,9 @@ checkpoint together, plus the setup before it); the number of epochs is then wha
 the learning-rate schedule keeps the recipe's shape stretched or squeezed to that length: cosine decays to
 zero at the new last step, step-decay milestones and the warm-up move to the same fractions of the run. A
 warm-up already finished in the first epoch stays finished (stretching it would drop the rate and ramp it up
-again). After every later epoch the plan is checked against the clock again and only ever shortened, so a
-machine that slows down (shared cores) still ends inside the budget, with the decay completed.
+again). After every later epoch the plan is checked against the clock again: shortened when fewer epochs
+fit, so a machine that slows down (shared cores) still ends inside the budget with the decay completed, and
+extended in the first half of the run when clearly more fit (the first epoch is often the slowest).
 
 The budget counts from the moment the run is built (after the imports) to the end of fit; `skelact test`
 afterwards is not included. One epoch is the smallest unit: a budget shorter than the first epoch gives a
@@ -75,6 +76,21 @@ def epochs_that_fit(budget_s: float, elapsed_s: float, epoch_s: float, epochs_do
         raise ValueError(f"epoch time must be positive, got {epoch_s}")
     left = max(budget_s - elapsed_s, 0.0)
     return epochs_done + int(left // epoch_s)
+
+
+def revised_plan(planned: int, fits: int, done: int) -> int | None:
+    """The new total when the clock disagrees with the plan after `done` epochs, else None.
+
+    Shorter at once when fewer epochs fit (the run must end in time). Longer only in the first half of the
+    plan and by at least 2 epochs and 10 %: the first epoch is usually the slowest (allocation, a machine
+    busier at start), but stretching a schedule late, or by an epoch at a time, would raise the decayed rate
+    again for little gain.
+    """
+    if fits < planned:
+        return fits
+    if 2 * done <= planned and fits >= planned + max(2, math.ceil(0.1 * planned)):
+        return fits
+    return None
 
 
 @dataclass(frozen=True)
@@ -180,12 +196,13 @@ class TimeBudget(L.Callback):
                 f"-> {fits} epoch(s) (the recipe: {self.reference.epochs if self.reference else '?'})"
             )
             self._apply(trainer, pl_module, fits, done=done)
-        elif fits < self.planned_epochs:
+        elif (revised := revised_plan(self.planned_epochs, fits, done)) is not None:
             rank_zero_info(
                 f"budget {_clock(self.budget_s)}: epochs now take {estimate:.1f} s; {_clock(elapsed)} spent "
-                f"-> shortened from {self.planned_epochs} to {fits} epoch(s)"
+                f"-> {'shortened' if revised < self.planned_epochs else 'extended'} from "
+                f"{self.planned_epochs} to {revised} epoch(s)"
             )
-            self._apply(trainer, pl_module, fits, done=done)
+            self._apply(trainer, pl_module, revised, done=done)
 
     def _apply(
         self,
