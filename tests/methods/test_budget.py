@@ -133,6 +133,7 @@ def test_fit_with_a_budget_stops_in_time_with_its_schedule_completed(
     restored = TimeBudget("1h")
     restored.load_state_dict(state)
     assert restored.planned_epochs == planned and restored.reference == budget.reference
+    assert restored.applied == budget.applied
 
 
 def test_budget_is_ignored_outside_fit_and_checked_in_fit():

@@ -22,7 +22,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import lightning as L
@@ -145,27 +145,25 @@ class TimeBudget(L.Callback):
         self._epoch_times: list[float] = []
         self.reference: SchedulePlan | None = None  # the recipe's plan, read when fit starts
         self.planned_epochs: int | None = None
+        self.applied: SchedulePlan | None = None  # the schedule the run follows now
 
     # -- what a checkpoint keeps, so a resumed run continues the same plan
     def state_dict(self) -> dict[str, Any]:
-        reference = self.reference
         return {
             "budget_s": self.budget_s,
             "spent_s": time.monotonic() - self._started,
             "epoch_times": list(self._epoch_times),
             "planned_epochs": self.planned_epochs,
-            "reference": None
-            if reference is None
-            else {**reference.__dict__, "milestones": list(reference.milestones)},
+            "reference": _plan_state(self.reference),
+            "applied": _plan_state(self.applied),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._started = time.monotonic() - float(state_dict.get("spent_s", 0.0))
         self._epoch_times = [float(t) for t in state_dict.get("epoch_times", [])]
         self.planned_epochs = state_dict.get("planned_epochs")
-        reference = state_dict.get("reference")
-        if reference:
-            self.reference = SchedulePlan(**{**reference, "milestones": tuple(reference["milestones"])})
+        self.reference = _plan_from_state(state_dict.get("reference"))
+        self.applied = _plan_from_state(state_dict.get("applied"))
 
     # -- hooks
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -173,8 +171,11 @@ class TimeBudget(L.Callback):
             self.reference = _recipe_plan(trainer, pl_module)
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.planned_epochs is not None:  # resumed: the schedule was rebuilt for the recipe's length
-            self._apply(trainer, pl_module, self.planned_epochs, quiet=True)
+        # Resumed: the method rebuilt its schedule for the recipe's length; put the run's plan back.
+        if self.planned_epochs is not None:
+            trainer.fit_loop.max_epochs = self.planned_epochs
+        if self.applied is not None:
+            _rescale_schedulers(trainer, self.applied)
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._epoch_started = time.monotonic()
@@ -186,8 +187,8 @@ class TimeBudget(L.Callback):
         self._epoch_times.append(time.monotonic() - self._epoch_started)
         done = trainer.current_epoch + 1
         elapsed = time.monotonic() - self._started
-        # The slower of the median and the last epoch: a machine that slows down shortens the plan at once.
-        estimate = max(statistics.median(self._epoch_times), self._epoch_times[-1])
+        # The median epoch: one epoch slowed by another job on shared cores does not reshape the schedule.
+        estimate = statistics.median(self._epoch_times)
         fits = max(epochs_that_fit(self.budget_s, elapsed, estimate, done), done)
         fits = int(trainer.strategy.broadcast(fits, src=0))  # every rank follows rank 0's clock
         if self.planned_epochs is None:
@@ -204,21 +205,19 @@ class TimeBudget(L.Callback):
             )
             self._apply(trainer, pl_module, revised, done=done)
 
-    def _apply(
-        self,
-        trainer: L.Trainer,
-        pl_module: L.LightningModule,
-        epochs: int,
-        done: int = 0,
-        quiet: bool = False,
-    ) -> None:
+    def _apply(self, trainer: L.Trainer, pl_module: L.LightningModule, epochs: int, done: int) -> None:
         self.planned_epochs = epochs
         trainer.fit_loop.max_epochs = epochs
         if self.reference is None or epochs <= done:
             return  # the run ends after this epoch: nothing left to schedule
         plan = self.reference.rescaled(epochs, epochs_done=done)
+        if (
+            self.applied is not None and self.applied.warmup_epochs <= done
+        ):  # a warm-up once finished stays so
+            plan = replace(plan, warmup_epochs=self.applied.warmup_epochs)
+        self.applied = plan
         rescaled = _rescale_schedulers(trainer, plan)
-        if not quiet and rescaled:
+        if rescaled:
             rank_zero_info(f"budget: learning-rate schedule over {epochs} epochs: {plan.describe()}")
 
 
@@ -262,6 +261,14 @@ def _rescale_schedulers(trainer: L.Trainer, plan: SchedulePlan) -> bool:
     if not found:
         rank_zero_warn("--budget: no per-step LambdaLR schedule found; only the number of epochs changed")
     return found
+
+
+def _plan_state(plan: SchedulePlan | None) -> dict[str, Any] | None:
+    return None if plan is None else {**asdict(plan), "milestones": list(plan.milestones)}
+
+
+def _plan_from_state(state: dict[str, Any] | None) -> SchedulePlan | None:
+    return None if not state else SchedulePlan(**{**state, "milestones": tuple(state["milestones"])})
 
 
 def _clock(seconds: float) -> str:
