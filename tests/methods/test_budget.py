@@ -43,8 +43,8 @@ def test_revised_plan_shortens_at_once_and_extends_only_early_and_clearly():
     assert revised_plan(20, fits=18, done=15) == 18  # late, but the budget wins
     assert revised_plan(20, fits=20, done=3) is None
     assert revised_plan(20, fits=21, done=3) is None  # one more epoch: not worth reshaping the schedule
-    assert revised_plan(20, fits=22, done=10) == 22  # half-way: still extended
-    assert revised_plan(20, fits=30, done=11) is None  # past half-way: kept
+    assert revised_plan(21, fits=24, done=14) == 24  # two thirds of the way: still extended
+    assert revised_plan(21, fits=30, done=15) is None  # later: kept
     assert revised_plan(40, fits=43, done=5) is None  # under 10 %
 
 

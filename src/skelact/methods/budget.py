@@ -8,7 +8,7 @@ zero at the new last step, step-decay milestones and the warm-up move to the sam
 warm-up already finished in the first epoch stays finished (stretching it would drop the rate and ramp it up
 again). After every later epoch the plan is checked against the clock again: shortened when fewer epochs
 fit, so a machine that slows down (shared cores) still ends inside the budget with the decay completed, and
-extended in the first half of the run when clearly more fit (the first epoch is often the slowest).
+extended in the first two thirds of the run when clearly more fit (the first epoch is often the slowest).
 
 The budget counts from the moment the run is built (after the imports) to the end of fit; `skelact test`
 afterwards is not included. One epoch is the smallest unit: a budget shorter than the first epoch gives a
@@ -81,14 +81,14 @@ def epochs_that_fit(budget_s: float, elapsed_s: float, epoch_s: float, epochs_do
 def revised_plan(planned: int, fits: int, done: int) -> int | None:
     """The new total when the clock disagrees with the plan after `done` epochs, else None.
 
-    Shorter at once when fewer epochs fit (the run must end in time). Longer only in the first half of the
-    plan and by at least 2 epochs and 10 %: the first epoch is usually the slowest (allocation, a machine
-    busier at start), but stretching a schedule late, or by an epoch at a time, would raise the decayed rate
-    again for little gain.
+    Shorter at once when fewer epochs fit (the run must end in time). Longer only in the first two thirds of
+    the plan and by at least 2 epochs and 10 %: the first epoch is usually the slowest (allocation, a machine
+    busier at start), but stretching a schedule near its end, or by an epoch at a time, would raise the
+    decayed rate again for little gain.
     """
     if fits < planned:
         return fits
-    if 2 * done <= planned and fits >= planned + max(2, math.ceil(0.1 * planned)):
+    if 3 * done <= 2 * planned and fits >= planned + max(2, math.ceil(0.1 * planned)):
         return fits
     return None
 
