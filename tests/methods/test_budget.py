@@ -83,10 +83,8 @@ def test_rescale_schedulers_gives_the_run_the_new_plan_from_the_next_step():
     for _ in range(10):  # the first epoch, under the recipe's plan: warm-up done
         optimizer.step()
         scheduler.step()
-    trainer = SimpleNamespace(
-        current_epoch=0, global_step=10, lr_scheduler_configs=[LRSchedulerConfig(scheduler, interval="step")]
-    )
-    assert _rescale_schedulers(trainer, recipe.rescaled(3, epochs_done=1))
+    trainer = SimpleNamespace(lr_scheduler_configs=[LRSchedulerConfig(scheduler, interval="step")])
+    assert _rescale_schedulers(trainer, recipe.rescaled(3, epochs_done=1), steps_per_epoch=10)
     # step 10 of a 3-epoch run: a cosine from step 10 to 30, at its start
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1)
     for _ in range(10):
@@ -133,7 +131,7 @@ def test_fit_with_a_budget_stops_in_time_with_its_schedule_completed(
     restored = TimeBudget("1h")
     restored.load_state_dict(state)
     assert restored.planned_epochs == planned and restored.reference == budget.reference
-    assert restored.applied == budget.applied
+    assert restored.applied == budget.applied and restored.steps_per_epoch == budget.steps_per_epoch
 
 
 def test_budget_is_ignored_outside_fit_and_checked_in_fit():

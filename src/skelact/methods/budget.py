@@ -146,6 +146,7 @@ class TimeBudget(L.Callback):
         self.reference: SchedulePlan | None = None  # the recipe's plan, read when fit starts
         self.planned_epochs: int | None = None
         self.applied: SchedulePlan | None = None  # the schedule the run follows now
+        self.steps_per_epoch: float | None = None
 
     # -- what a checkpoint keeps, so a resumed run continues the same plan
     def state_dict(self) -> dict[str, Any]:
@@ -156,6 +157,7 @@ class TimeBudget(L.Callback):
             "planned_epochs": self.planned_epochs,
             "reference": _plan_state(self.reference),
             "applied": _plan_state(self.applied),
+            "steps_per_epoch": self.steps_per_epoch,
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -164,6 +166,7 @@ class TimeBudget(L.Callback):
         self.planned_epochs = state_dict.get("planned_epochs")
         self.reference = _plan_from_state(state_dict.get("reference"))
         self.applied = _plan_from_state(state_dict.get("applied"))
+        self.steps_per_epoch = state_dict.get("steps_per_epoch")
 
     # -- hooks
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -175,7 +178,7 @@ class TimeBudget(L.Callback):
         if self.planned_epochs is not None:
             trainer.fit_loop.max_epochs = self.planned_epochs
         if self.applied is not None:
-            _rescale_schedulers(trainer, self.applied)
+            _rescale_schedulers(trainer, self.applied, self.steps_per_epoch or 1.0)
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._epoch_started = time.monotonic()
@@ -186,6 +189,8 @@ class TimeBudget(L.Callback):
             return
         self._epoch_times.append(time.monotonic() - self._epoch_started)
         done = trainer.current_epoch + 1
+        if self.steps_per_epoch is None and trainer.global_step:  # optimizer steps of one epoch, measured
+            self.steps_per_epoch = trainer.global_step / done
         elapsed = time.monotonic() - self._started
         # The median epoch: one epoch slowed by another job on shared cores does not reshape the schedule.
         estimate = statistics.median(self._epoch_times)
@@ -216,7 +221,7 @@ class TimeBudget(L.Callback):
         ):  # a warm-up once finished stays so
             plan = replace(plan, warmup_epochs=self.applied.warmup_epochs)
         self.applied = plan
-        rescaled = _rescale_schedulers(trainer, plan)
+        rescaled = _rescale_schedulers(trainer, plan, self.steps_per_epoch or 1.0)
         if rescaled:
             rank_zero_info(f"budget: learning-rate schedule over {epochs} epochs: {plan.describe()}")
 
@@ -240,13 +245,9 @@ def _recipe_plan(trainer: L.Trainer, pl_module: L.LightningModule) -> SchedulePl
     )
 
 
-def _rescale_schedulers(trainer: L.Trainer, plan: SchedulePlan) -> bool:
+def _rescale_schedulers(trainer: L.Trainer, plan: SchedulePlan, steps_per_epoch: float) -> bool:
     """Give the per-step `LambdaLR` of the run `plan`'s multiplier, from the next step on; whether one was
-    found. Steps per epoch come from the steps already taken (exact after a whole epoch)."""
-    epochs_seen = max(trainer.current_epoch, 0) + 1
-    steps_per_epoch = trainer.global_step / epochs_seen if trainer.global_step else None
-    if steps_per_epoch is None:
-        steps_per_epoch = max(int(trainer.estimated_stepping_batches) / max(plan.epochs, 1), 1.0)
+    found."""
     found = False
     for config in trainer.lr_scheduler_configs:
         scheduler = config.scheduler
