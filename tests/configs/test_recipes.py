@@ -84,6 +84,25 @@ NW_UCLA_OFFICIAL = {
 # The shortened NW-UCLA recipe of docs/results.md: 12 epochs, warm-up and decay at the same fractions.
 NW_UCLA_SHORT = {**NW_UCLA, "model.warmup_epochs": 1, "model.milestones": [9], "trainer.max_epochs": 12}
 
+# The small-data recipe (recipes/small.yaml), composed after the data config: its clip length and repeat win.
+SMALL = {
+    "lr_reference_batch": 16,
+    "model.model_args": {"base_channels": 32},
+    "model.optimizer": "sgd",
+    "model.lr": 0.05,
+    "model.weight_decay": 5e-4,
+    "model.label_smoothing": 0.1,
+    "model.schedule": "cosine",
+    "model.warmup_epochs": 2,
+    "model.milestones": None,
+    "model.augment": {"rotate": [0.3, 0.6, 0.3], "scale": 0.2},
+    "data.sampling": "uniform",
+    "data.clip_len": 32,
+    "data.repeat": 1,
+    "data.batch_size": 16,
+    "trainer.max_epochs": 30,
+}
+
 RECIPES: dict[str, tuple[tuple[str, ...], dict[str, Any], tuple[str, ...]]] = {
     # name: (recipe files in order, expected values, data configs it is meant for)
     "ctrgcn": (("ctrgcn",), CTRGCN, NTU),
@@ -91,6 +110,7 @@ RECIPES: dict[str, tuple[tuple[str, ...], dict[str, Any], tuple[str, ...]]] = {
     "nw_ucla": (("ctrgcn", "nw_ucla"), NW_UCLA, ("nw_ucla",)),
     "nw_ucla_short": (("ctrgcn", "nw_ucla", "nw_ucla_short"), NW_UCLA_SHORT, ("nw_ucla",)),
     "nw_ucla_official": (("ctrgcn", "nw_ucla", "nw_ucla_official"), NW_UCLA_OFFICIAL, ("nw_ucla",)),
+    "small": (("small",), SMALL, ("nw_ucla", "jhmdb", "synthetic2d", "synthetic3d")),
 }
 
 

@@ -39,6 +39,7 @@ from skelact.data.datamodule import SkeletonDataModule
 from skelact.errors import ConfigError
 from skelact.evaluation.selection import REPORTS, SelectionCheckpoint, resolve_checkpoint
 from skelact.inference.pipeline import CHECKPOINT_KEY, load_checkpoint
+from skelact.methods.budget import BUDGET_HELP, budget_callbacks
 from skelact.methods.epoch_timer import EpochTimer
 from skelact.methods.exact_resume import KeepSelectionOnResume, RestartLoaderOnResume
 from skelact.methods.finite_loss import StopOnNonFiniteLoss
@@ -103,6 +104,7 @@ class SkelactCLI(LightningCLI):
             and os.environ.get("SKELACT_PLAIN_PROGRESS") is None
         ):
             callbacks = [*callbacks, progress_bar(sys.stdout)]  # rich on a terminal, lines otherwise
+        callbacks = [*callbacks, *budget_callbacks(self.subcommand, self.config_init)]  # --budget
         if config.get("precision") is None:  # not set by any config or flag: the machine's fastest
             config["precision"] = auto_precision(config.get("accelerator"))
             rank_zero_info(f"trainer.precision not set: using {config['precision']} (skelact.methods.speed)")
@@ -127,6 +129,7 @@ class SkelactCLI(LightningCLI):
             "total batch, data.batch_size x devices x num_nodes x accumulate_grad_batches (Goyal et al. "
             "2017; PYSKL). Recipes set it; plain configs leave it off.",
         )
+        parser.add_argument("--budget", type=str | None, default=None, help=BUDGET_HELP)
 
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
