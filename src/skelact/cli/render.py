@@ -93,7 +93,8 @@ def run_render(args: list[str]) -> int:
         p = predictor.predict_sample(sample, top_k=1, source=str(source), layout=layout)
         predicted = f"{p.classes[0]} ({p.probabilities[0]:.2f})"
     up_axis = options.up_axis or (predictor.spec.up_axis if predictor is not None else None)
-    keypoint = sample.keypoint if sample.keypoint.shape[-1] != 3 else align_up(sample.keypoint, up_axis)
+    if keypoint.shape[-1] == 3:  # the stored clip, or with --mae the clip the pre-training saw
+        keypoint = align_up(keypoint, up_axis)
     out = render_sample(
         keypoint,
         layout,
