@@ -90,6 +90,13 @@ def test_one_view_is_one_clear_error() -> None:
         MoCo(**TINY).training_step({"keypoint": torch.randn(4, 1, 1, 8, 25, 3)}, 0)
 
 
+def test_select_on_and_schedule_are_checked_when_built() -> None:
+    with pytest.raises(ConfigError, match="pre-training keeps the last epoch"):
+        MoCo(**TINY, select_on="val")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown schedule 'linear'"):
+        MoCo(**TINY, schedule="linear")  # type: ignore[arg-type]
+
+
 def test_halp_starts_after_the_warm_up_and_its_loss_joins_infonce() -> None:
     torch.manual_seed(0)
     model = HaLP(**HALP_TINY, mu=2.0)

@@ -110,6 +110,10 @@ def test_targets_and_rce_modes() -> None:
         SkeletonMAE(**DATA, target="pixels")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="unknown rce_mode"):
         SkeletonMAE(**DATA, rce_mode="sum")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="pre-training keeps the last epoch"):
+        SkeletonMAE(**DATA, select_on="val")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown schedule 'linear'"):
+        SkeletonMAE(**DATA, schedule="linear")  # type: ignore[arg-type]
 
 
 def test_pixel_noise_only_in_training_and_only_on_present_joints() -> None:
