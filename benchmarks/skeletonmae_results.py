@@ -25,12 +25,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from cli_runs import last_ckpt, latest_test_metrics, skelact
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -38,19 +37,6 @@ DATASETS = {
     "nw_ucla": {"data": "nw_ucla.yaml", "prefix": "", "test": "test"},
     "jhmdb": {"data": "jhmdb.yaml", "prefix": "split1_", "test": "split1_test"},
 }
-
-
-def skelact(*args: str) -> None:
-    command = [sys.executable, "-m", "skelact.cli.main", *args]
-    print("+ skelact " + " ".join(args), file=sys.stderr, flush=True)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-
-
-def last_ckpt(root: Path) -> Path:
-    found = sorted(root.glob("version_*/checkpoints/last.ckpt"), key=lambda p: int(p.parts[-3][8:]))
-    if not found:
-        raise SystemExit(f"no last.ckpt under {root}")
-    return found[-1]
 
 
 def train_split(store: str, prefix: str) -> str:
@@ -94,10 +80,9 @@ def epoch_metrics(root: Path) -> list[dict[str, float]]:
 
 
 def tested(root: Path) -> dict[str, float | None]:
-    found = sorted(root.glob("version_*/test/metrics.json"), key=lambda p: int(p.parts[-3][8:]))
-    if not found:
+    metrics = latest_test_metrics(root)
+    if metrics is None:
         return {}
-    metrics = json.loads(found[-1].read_text())
     return {"top1": metrics.get("top1"), "mean_class_accuracy": metrics.get("mean_class_accuracy")}
 
 

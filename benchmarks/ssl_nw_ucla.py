@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from cli_runs import last_ckpt, latest_test_metrics, skelact
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -26,19 +26,6 @@ ENCODERS = {
     "bigru": [],  # configs/ssl/nw_ucla_cpu.yaml's BiGRU (hidden size 128)
     "stgcn": ["--model.model", "stgcn", "--model.model_args", '{"base_channels": 16}'],
 }
-
-
-def skelact(*args: str) -> None:
-    command = [sys.executable, "-m", "skelact.cli.main", *args]
-    print("+ skelact " + " ".join(args), file=sys.stderr, flush=True)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-
-
-def last_ckpt(root: Path) -> Path:
-    found = sorted(root.glob("version_*/checkpoints/last.ckpt"), key=lambda p: int(p.parts[-3][8:]))
-    if not found:
-        raise SystemExit(f"no last.ckpt under {root}")
-    return found[-1]
 
 
 def pretrain(store: str, out: Path, encoder: str, budget: argparse.Namespace) -> dict[str, Path]:
@@ -98,10 +85,9 @@ def probe_args(store: str, pretrained: Path, root: Path, epochs: int) -> list[st
 
 
 def tested_top1(root: Path) -> dict[str, float | None]:
-    found = sorted(root.glob("version_*/test/metrics.json"), key=lambda p: int(p.parts[-3][8:]))
-    if not found:
+    metrics = latest_test_metrics(root)
+    if metrics is None:
         return {}
-    metrics = json.loads(found[-1].read_text())
     return {"top1": metrics["top1"], "best_periodic": (metrics.get("best_periodic_test") or {}).get("top1")}
 
 

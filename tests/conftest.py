@@ -49,6 +49,18 @@ def tiny_training_args() -> tuple[str, ...]:
     return tuple(TINY_TRAINING)
 
 
+@pytest.fixture
+def tiny_fit_args(tiny_training: list[str], synthetic_store_3d: Path, tmp_path: Path) -> list[str]:
+    """TINY_TRAINING on the synthetic 3D store, its runs under the test's tmp_path (a fresh list per test)."""
+    return [
+        *tiny_training,
+        "--data.store",
+        str(synthetic_store_3d),
+        "--trainer.default_root_dir",
+        str(tmp_path),
+    ]
+
+
 @pytest.fixture(scope="session")
 def synthetic_store_3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from skelact.data.prepare.synthetic import prepare_synthetic

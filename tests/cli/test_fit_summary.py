@@ -12,17 +12,10 @@ from skelact.cli.main import main
 def test_fit_prints_where_the_run_is_and_what_it_selected(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
-    synthetic_store_3d: Path,
     tmp_path: Path,
-    tiny_training: list[str],
+    tiny_fit_args: list[str],
 ) -> None:
-    args = [
-        *tiny_training,
-        "--data.store",
-        str(synthetic_store_3d),
-        "--trainer.default_root_dir",
-        str(tmp_path),
-    ]
+    args = tiny_fit_args
     assert main(["fit", *args]) == 0
     lines = capsys.readouterr().out.splitlines()
     run_dir = tmp_path / "version_0"

@@ -100,18 +100,12 @@ def assert_same_run(resumed: Path, reference: Path) -> None:
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_ckpt_path_last_resumes_the_run_in_its_directory(
-    workers: int, synthetic_store_3d: Path, tmp_path: Path, tiny_training: list[str], uninterrupted: Path,
+    workers: int, tmp_path: Path, tiny_fit_args: list[str], uninterrupted: Path,
     scripted: None, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """With loader workers too: Lightning hands them epoch 0's order on a resume (RestartLoaderOnResume);
     the uninterrupted reference runs without workers (the order does not depend on them)."""
-    common = [
-        *tiny_training,
-        "--data.store",
-        str(synthetic_store_3d),
-        "--trainer.default_root_dir",
-        str(tmp_path),
-    ]
+    common = tiny_fit_args
     common += ["--data.num_workers", str(workers)]
     interrupted_run(common, monkeypatch)
     assert main(["fit", *common, *EPOCHS, "--ckpt_path", "last"]) == 0
@@ -121,19 +115,13 @@ def test_ckpt_path_last_resumes_the_run_in_its_directory(
 
 @pytest.mark.parametrize("given", ["relative", "hpc"])
 def test_a_resumed_file_keeps_the_runs_selection(
-    given: str, synthetic_store_3d: Path, tmp_path: Path, tiny_training: list[str], uninterrupted: Path,
+    given: str, tmp_path: Path, tiny_fit_args: list[str], uninterrupted: Path,
     scripted: None, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """Resumed from a path spelled otherwise than the run's folder was (relative, from another working
     directory), or from a file outside the run (Lightning's hpc_ckpt_N.ckpt of a SLURM requeue): the run
     continues in its folder and restores ModelCheckpoint's best score and files."""
-    common = [
-        *tiny_training,
-        "--data.store",
-        str(synthetic_store_3d),
-        "--trainer.default_root_dir",
-        str(tmp_path),
-    ]
+    common = tiny_fit_args
     interrupted_run(common, monkeypatch)
     monkeypatch.chdir(tmp_path)
     last = Path("version_0") / "checkpoints" / "last.ckpt"  # relative; the run recorded an absolute folder
@@ -148,15 +136,9 @@ def test_a_resumed_file_keeps_the_runs_selection(
 
 
 def test_ckpt_path_last_without_a_run_is_one_line(
-    synthetic_store_3d: Path, tmp_path: Path, tiny_training: list[str], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_fit_args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    common = [
-        *tiny_training,
-        "--data.store",
-        str(synthetic_store_3d),
-        "--trainer.default_root_dir",
-        str(tmp_path),
-    ]
+    common = tiny_fit_args
     assert main(["fit", *common, "--ckpt_path", "last"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no run to resume" in err

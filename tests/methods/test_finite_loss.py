@@ -17,7 +17,7 @@ from skelact.methods.finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
 
 
 def test_a_nan_sample_stops_training_with_one_line(
-    synthetic_store_3d: Path, tmp_path: Path, tiny_training: list[str], capsys: pytest.CaptureFixture[str],
+    synthetic_store_3d: Path, tmp_path: Path, tiny_fit_args: list[str], capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     store = SkeletonStore(synthetic_store_3d)
@@ -31,13 +31,7 @@ def test_a_nan_sample_stops_training_with_one_line(
         return sample
 
     monkeypatch.setattr(ClipDataset, "__getitem__", with_nan)
-    args = [
-        *tiny_training,
-        "--data.store",
-        str(synthetic_store_3d),
-        "--trainer.default_root_dir",
-        str(tmp_path),
-    ]
+    args = tiny_fit_args
     assert main(["fit", *args, "--data.batch_size", "64"]) == 2  # one batch: the poisoned sample is in step 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "training loss is nan in batch 0 of epoch 0 (global step 1)" in err

@@ -3,6 +3,7 @@ resume (queue, pointer, prototypes, warm-up counter), the MoCo → HaLP switch a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,18 +55,6 @@ class TwoViews(L.LightningDataModule):
         return {"clip": ClipSpec(clip_len=8, max_persons=1), "store": "memory"}
 
 
-def _trainer(epochs: int) -> L.Trainer:
-    return L.Trainer(
-        accelerator="cpu",
-        max_epochs=epochs,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        deterministic=True,
-    )
-
-
 def test_key_encoder_moves_by_ema_before_the_keys_and_the_keys_are_enqueued() -> None:
     torch.manual_seed(0)
     model = MoCo(**TINY, key_momentum=0.9, augment=False)  # the keys below are computed from the raw view
@@ -90,6 +79,13 @@ def test_one_view_is_one_clear_error() -> None:
         MoCo(**TINY).training_step({"keypoint": torch.randn(4, 1, 1, 8, 25, 3)}, 0)
 
 
+def test_select_on_and_schedule_are_checked_when_built() -> None:
+    with pytest.raises(ConfigError, match="pre-training keeps the last epoch"):
+        MoCo(**TINY, select_on="val")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown schedule 'linear'"):
+        MoCo(**TINY, schedule="linear")  # type: ignore[arg-type]
+
+
 def test_halp_starts_after_the_warm_up_and_its_loss_joins_infonce() -> None:
     torch.manual_seed(0)
     model = HaLP(**HALP_TINY, mu=2.0)
@@ -106,16 +102,18 @@ def _state(model: L.LightningModule) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def test_resume_restores_queue_pointer_prototypes_and_counter_exactly(tmp_path: Path) -> None:
+def test_resume_restores_queue_pointer_prototypes_and_counter_exactly(
+    tmp_path: Path, quiet_trainer: Callable[[int], L.Trainer]
+) -> None:
     data = TwoViews()
     L.seed_everything(0)
     straight = HaLP(**HALP_TINY)
-    _trainer(4).fit(straight, datamodule=data)
+    quiet_trainer(4).fit(straight, datamodule=data)
     assert bool(straight.bank.ready)  # HaLP was active in the run
 
     L.seed_everything(0)
     first = HaLP(**HALP_TINY)
-    trainer = _trainer(2)
+    trainer = quiet_trainer(2)
     trainer.fit(first, datamodule=data)
     trainer.save_checkpoint(tmp_path / "half.ckpt")
     saved = torch.load(tmp_path / "half.ckpt", weights_only=True)["state_dict"]
@@ -124,18 +122,20 @@ def test_resume_restores_queue_pointer_prototypes_and_counter_exactly(tmp_path: 
 
     L.seed_everything(123)  # a different global RNG state: the run must not depend on it
     resumed = HaLP(**HALP_TINY, seed=0)
-    _trainer(4).fit(resumed, datamodule=data, ckpt_path=tmp_path / "half.ckpt")
+    quiet_trainer(4).fit(resumed, datamodule=data, ckpt_path=tmp_path / "half.ckpt")
     expected, got = _state(straight), _state(resumed)
     assert expected.keys() == got.keys()
     for name, value in expected.items():
         torch.testing.assert_close(got[name], value, rtol=0, atol=0, msg=name)
 
 
-def test_moco_checkpoint_then_halp_with_the_counter_kept_or_restarted(tmp_path: Path) -> None:
+def test_moco_checkpoint_then_halp_with_the_counter_kept_or_restarted(
+    tmp_path: Path, quiet_trainer: Callable[[int], L.Trainer]
+) -> None:
     data = TwoViews()
     L.seed_everything(0)
     moco = MoCo(**TINY)
-    trainer = _trainer(1)
+    trainer = quiet_trainer(1)
     trainer.fit(moco, datamodule=data)
     trainer.save_checkpoint(tmp_path / "moco.ckpt")
     assert "bank.prototypes" not in torch.load(tmp_path / "moco.ckpt", weights_only=True)["state_dict"]
@@ -148,7 +148,7 @@ def test_moco_checkpoint_then_halp_with_the_counter_kept_or_restarted(tmp_path: 
     for mode, seen in (("keep", 12), ("restart", 0)):
         probe = Probe()
         halp = HaLP(**HALP_TINY, warmup_on_resume=mode)
-        trainer = _trainer(2)
+        trainer = quiet_trainer(2)
         trainer.callbacks.append(probe)
         trainer.fit(halp, datamodule=data, ckpt_path=tmp_path / "moco.ckpt")
         assert probe.seen == seen and not probe.ready
@@ -157,11 +157,13 @@ def test_moco_checkpoint_then_halp_with_the_counter_kept_or_restarted(tmp_path: 
         assert bool(halp.bank.ready)
 
 
-def test_pretrained_encoder_trunk_from_a_checkpoint(tmp_path: Path) -> None:
+def test_pretrained_encoder_trunk_from_a_checkpoint(
+    tmp_path: Path, quiet_trainer: Callable[[int], L.Trainer]
+) -> None:
     data = TwoViews()
     L.seed_everything(0)
     model = HaLP(**HALP_TINY)
-    trainer = _trainer(1)
+    trainer = quiet_trainer(1)
     trainer.fit(model, datamodule=data)
     trainer.save_checkpoint(tmp_path / "halp.ckpt")
     net, record = load_pretrained_encoder(tmp_path / "halp.ckpt")

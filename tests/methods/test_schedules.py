@@ -8,7 +8,7 @@ import math
 import pytest
 
 from skelact.errors import ConfigError
-from skelact.methods.schedules import lr_factor
+from skelact.methods.schedules import check_schedule, lr_factor
 
 
 def _factors(schedule: str, steps: range, **kwargs) -> list[float]:
@@ -76,6 +76,9 @@ def test_step_without_milestones_and_constant_stay_at_one():
 def test_unknown_schedule_raises_config_error_naming_it():
     with pytest.raises(ConfigError, match=r"unknown schedule 'linear'.*cosine, step, constant"):
         lr_factor(0, schedule="linear", total_steps=10, steps_per_epoch=1)
+    with pytest.raises(ConfigError, match=r"unknown schedule 'linear'.*cosine, step, constant"):
+        check_schedule("linear")
+    assert check_schedule("step") == "step"
 
 
 def test_epoch_warmup_holds_each_warmup_epoch_at_one_value():

@@ -36,16 +36,8 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_sigterm_checkpoints_exits_143_and_resumes(
-    synthetic_store_3d: Path, tmp_path: Path, tiny_training: list[str]
-) -> None:
-    args = [
-        *tiny_training,
-        "--data.store",
-        str(synthetic_store_3d),
-        "--trainer.default_root_dir",
-        str(tmp_path),
-    ]
+def test_sigterm_checkpoints_exits_143_and_resumes(tmp_path: Path, tiny_fit_args: list[str]) -> None:
+    args = tiny_fit_args
     args += ["--data.batch_size", "8", "--data.num_workers", "1"]  # several batches per epoch, a worker
     env = {
         **os.environ,

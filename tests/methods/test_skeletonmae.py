@@ -3,6 +3,7 @@ the collapse monitor, the checkpoint's encoder read by the probes and loaded int
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,18 +61,6 @@ class Clips(L.LightningDataModule):
         return {"clip": ClipSpec(clip_len=6, max_persons=2), "store": "memory"}
 
 
-def _trainer(epochs: int) -> L.Trainer:
-    return L.Trainer(
-        accelerator="cpu",
-        max_epochs=epochs,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        deterministic=True,
-    )
-
-
 def test_a_step_reconstructs_the_masked_joints_of_present_graphs_only() -> None:
     torch.manual_seed(0)
     model = SkeletonMAE(**DATA, model_args=SMALL)
@@ -110,6 +99,10 @@ def test_targets_and_rce_modes() -> None:
         SkeletonMAE(**DATA, target="pixels")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="unknown rce_mode"):
         SkeletonMAE(**DATA, rce_mode="sum")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="pre-training keeps the last epoch"):
+        SkeletonMAE(**DATA, select_on="val")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown schedule 'linear'"):
+        SkeletonMAE(**DATA, schedule="linear")  # type: ignore[arg-type]
 
 
 def test_pixel_noise_only_in_training_and_only_on_present_joints() -> None:
@@ -118,7 +111,9 @@ def test_pixel_noise_only_in_training_and_only_on_present_joints() -> None:
     assert SkeletonMAE(**{**DATA, "num_channels": 3, "num_coords": 3}, model_args=SMALL).noise_std == 0.0
 
 
-def test_pretraining_lowers_the_loss_then_strl_and_the_probes_read_the_encoder(tmp_path: Path) -> None:
+def test_pretraining_lowers_the_loss_then_strl_and_the_probes_read_the_encoder(
+    tmp_path: Path, quiet_trainer: Callable[[int], L.Trainer]
+) -> None:
     torch.manual_seed(0)
     data = Clips()
     model = SkeletonMAE(**DATA, model_args=SMALL, lr=1e-2, noise_std=0.0)
@@ -127,7 +122,7 @@ def test_pretraining_lowers_the_loss_then_strl_and_the_probes_read_the_encoder(t
     with torch.no_grad():
         before = float(model.loss(model.reconstruct(x)))
     model.train()
-    trainer = _trainer(15)
+    trainer = quiet_trainer(15)
     trainer.fit(model, datamodule=data)
     model.eval()
     with torch.no_grad():
@@ -162,7 +157,7 @@ def test_pretraining_lowers_the_loss_then_strl_and_the_probes_read_the_encoder(t
     with pytest.raises(ConfigError, match=r"model_args\.embed_dim = 32 but .* was pre-trained with 16"):
         STRLFineTune(pretrained=str(tmp_path / "mae.ckpt"), **DATA, model_args={"embed_dim": 32})
 
-    _trainer(1).fit(strl, datamodule=data)  # a fine-tuning epoch runs end to end
+    quiet_trainer(1).fit(strl, datamodule=data)  # a fine-tuning epoch runs end to end
     probe = LinearProbe(pretrained=str(tmp_path / "mae.ckpt"), **DATA, eval_every=0)
     assert probe.net.backbone.num_features == 16 and probe.hparams.model == "skeletonmae"
 

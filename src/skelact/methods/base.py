@@ -43,12 +43,23 @@ class SkelactMethod(L.LightningModule):
         `model_args`, `modality`, the data facts) and which holds `layout` and `class_names`; `clip` and
         `data` come from the datamodule when known."""
         hp = self.hparams
+        return self.network_record(
+            clip, hp.model, dict(hp.model_args or {}), parse_modality(hp.modality), **data
+        )
+
+    def network_record(
+        self, clip: Any, model: str, model_args: dict[str, Any], modality: tuple[str, ...], **data: Any
+    ) -> PipelineRecord:
+        """The pipeline record of the network `model` (`model_args`, reading `modality`), for a method that
+        fixes some of these itself; the data facts come from its hyper-parameters (`num_classes`,
+        `num_channels`, `num_coords`, `num_persons`), `layout` and `class_names` from the method."""
+        hp = self.hparams
         return PipelineRecord(
             method=self.method_name,
-            model=hp.model,
-            model_args=dict(hp.model_args or {}),
+            model=model,
+            model_args=model_args,
             layout=self.layout.to_dict(),
-            modality=parse_modality(hp.modality),
+            modality=modality,
             num_classes=hp.num_classes,
             num_channels=hp.num_channels,
             num_coords=hp.num_coords,

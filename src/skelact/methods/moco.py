@@ -36,7 +36,7 @@ from skelact.losses.key_queue import KeyQueue
 from skelact.methods.base import SkelactMethod
 from skelact.methods.contrastive_encoder import ContrastiveEncoder, momentum_update
 from skelact.methods.registry import register_method
-from skelact.methods.schedules import SCHEDULES, step_schedule
+from skelact.methods.schedules import check_schedule, step_schedule
 from skelact.skeleton.layout import get_layout
 
 DATA_FACTS: dict[str, str] = {
@@ -49,6 +49,12 @@ DATA_FACTS: dict[str, str] = {
 }
 ENCODER_PREFIX = "encoder_q."  # the query encoder's keys in a checkpoint's state_dict
 PRETRAINING_KEY = "pretraining"  # the record's `extra` entry that marks a pre-training checkpoint
+
+
+def check_keeps_last(select_on: str) -> None:
+    """A pre-training has no validation metric to select an epoch on: it keeps the last one."""
+    if select_on != "last":
+        raise ConfigError(f"select_on {select_on!r}: pre-training keeps the last epoch (select_on: last)")
 
 
 @register_method("moco")
@@ -112,10 +118,8 @@ class MoCo(SkelactMethod):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        if select_on != "last":
-            raise ConfigError(f"select_on {select_on!r}: pre-training keeps the last epoch (select_on: last)")
-        if schedule not in SCHEDULES:
-            raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        check_keeps_last(select_on)
+        check_schedule(schedule)
         if not 0.0 <= key_momentum < 1.0 or temperature <= 0:
             raise ConfigError(
                 f"need 0 <= key_momentum < 1 and temperature > 0, got {key_momentum}, {temperature}"

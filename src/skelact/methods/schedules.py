@@ -18,6 +18,13 @@ SCHEDULES = ("cosine", "step", "constant")
 WARMUP_INTERVALS = ("step", "epoch")
 
 
+def check_schedule(schedule: str) -> str:
+    """`schedule` if `lr_factor` knows it; one clear error at construction, not at the first step."""
+    if schedule not in SCHEDULES:
+        raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+    return schedule
+
+
 def lr_factor(
     step: int,
     *,

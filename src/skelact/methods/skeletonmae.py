@@ -37,9 +37,9 @@ from skelact.inference.pipeline import PipelineRecord, build_input_model, load_c
 from skelact.losses.reconstruction import RCE_MODES, embedding_spread, rce_loss
 from skelact.methods.base import SkelactMethod
 from skelact.methods.contrastive_encoder import drop_classifier
-from skelact.methods.moco import DATA_FACTS, PRETRAINING_KEY
+from skelact.methods.moco import DATA_FACTS, PRETRAINING_KEY, check_keeps_last
 from skelact.methods.registry import register_method
-from skelact.methods.schedules import SCHEDULES, step_schedule
+from skelact.methods.schedules import check_schedule, step_schedule
 from skelact.models.backbones.skeletonmae import SkeletonMAEEncoder
 from skelact.models.layers.gin import GroupedGIN
 from skelact.models.layers.region_mask import DEFAULT_MASK_REGIONS, RegionMasker, apply_mask_token
@@ -100,14 +100,12 @@ class SkeletonMAE(SkelactMethod):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        if select_on != "last":
-            raise ConfigError(f"select_on {select_on!r}: pre-training keeps the last epoch (select_on: last)")
+        check_keeps_last(select_on)
         if target not in TARGETS:
             raise ConfigError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
         if rce_mode not in RCE_MODES:
             raise ConfigError(f"unknown rce_mode {rce_mode!r}; choose one of {', '.join(RCE_MODES)}")
-        if schedule not in SCHEDULES:
-            raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        check_schedule(schedule)
         if noise_std is not None and noise_std < 0:
             raise ConfigError(f"noise_std must be >= 0, got {noise_std}")
         self.layout = get_layout(layout)
@@ -140,21 +138,7 @@ class SkeletonMAE(SkelactMethod):
     # --- the pipeline record: what the evaluation protocols rebuild the encoder from -------------------
 
     def _record(self, clip: ClipSpec | None, **data: Any) -> PipelineRecord:
-        hp = self.hparams
-        return PipelineRecord(
-            method=self.method_name,
-            model="skeletonmae",
-            model_args=dict(self.model_args),
-            layout=self.layout.to_dict(),
-            modality=("j",),
-            num_classes=hp.num_classes,
-            num_channels=hp.num_channels,
-            num_coords=hp.num_coords,
-            num_persons=hp.num_persons,
-            class_names=tuple(self.class_names),
-            clip=clip if clip is not None else ClipSpec(max_persons=hp.num_persons),
-            **data,
-        )
+        return self.network_record(clip, "skeletonmae", dict(self.model_args), ("j",), **data)
 
     def pipeline_record(self) -> PipelineRecord | None:
         facts = self.datamodule_facts()

@@ -26,7 +26,7 @@ from skelact.methods.base import SkelactMethod
 from skelact.methods.optimistic_test import OptimisticTestTop1
 from skelact.methods.param_groups import DECAY_TARGETS, decay_groups
 from skelact.methods.registry import register_method
-from skelact.methods.schedules import SCHEDULES, WARMUP_INTERVALS, step_schedule
+from skelact.methods.schedules import WARMUP_INTERVALS, check_schedule, step_schedule
 from skelact.methods.test_report import TestReport
 from skelact.models.inputs.modality import parse_modality
 from skelact.skeleton.layout import get_layout
@@ -122,8 +122,7 @@ class SupervisedClassifier(SkelactMethod):
             if key not in ("self", "__class__"):
                 self.hparams.setdefault(key, value)
         check_select_on(select_on)
-        if schedule not in SCHEDULES:
-            raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        check_schedule(schedule)
         if warmup_interval not in WARMUP_INTERVALS:
             known = ", ".join(WARMUP_INTERVALS)
             raise ConfigError(f"model.warmup_interval {warmup_interval!r} is unknown; choose one of {known}")

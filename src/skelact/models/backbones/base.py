@@ -3,6 +3,7 @@ pooling and the classification head (the timm-like `forward_features` / `forward
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from torch import Tensor, nn
@@ -27,7 +28,38 @@ def check_batch(x: Tensor, layout: Layout, name: str) -> tuple[int, int]:
     return m, c
 
 
-class GraphBackbone(nn.Module):
+class ClassifierHeadMixin:
+    """The classification half of the timm-like contract, for any backbone module with `forward_features`:
+    `_build_head` sets `num_features` and `head` (the names every checkpoint's keys use), `forward_head` maps
+    pooled features to logits, `forward` chains the two, and `reset_classifier` swaps the head.
+
+    Listed before `nn.Module` among the bases, so its `forward` is the module's.
+    """
+
+    num_features: int
+    head: nn.Module
+    forward_features: Callable[[Tensor], Tensor]
+
+    def _build_head(self, num_features: int, num_classes: int, dropout: float) -> None:
+        self.num_features = num_features
+        self.head = ClassificationHead(num_features, num_classes, dropout)
+
+    @property
+    def num_classes(self) -> int:
+        return self.head.num_classes
+
+    def reset_classifier(self, num_classes: int, dropout: float = 0.0) -> None:
+        """Replace the head (fine-tuning, linear probing) and keep the trunk."""
+        self.head = ClassificationHead(self.num_features, num_classes, dropout)
+
+    def forward_head(self, features: Tensor) -> Tensor:
+        return self.head(features)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+class GraphBackbone(ClassifierHeadMixin, nn.Module):
     """Base class: subclasses build `self.blocks` ((N*M, C, T, V) -> (N*M, F, T', V)) and call `_build_head`.
 
     `forward(x)` maps (N, M, T, V, C) to logits (N, num_classes); `forward_features` gives the pooled
@@ -61,18 +93,6 @@ class GraphBackbone(nn.Module):
             )
         self.data_bn_mode: str | None = bn_mode or None
 
-    def _build_head(self, num_features: int, num_classes: int, dropout: float) -> None:
-        self.num_features = num_features
-        self.head = ClassificationHead(num_features, num_classes, dropout)
-
-    @property
-    def num_classes(self) -> int:
-        return self.head.num_classes
-
-    def reset_classifier(self, num_classes: int, dropout: float = 0.0) -> None:
-        """Replace the head (fine-tuning, linear probing) and keep the trunk."""
-        self.head = ClassificationHead(self.num_features, num_classes, dropout)
-
     def _check_input(self, x: Tensor) -> None:
         name = type(self).__name__
         m, c = check_batch(x, self.layout, name)
@@ -104,9 +124,3 @@ class GraphBackbone(nn.Module):
         n, m = x.shape[:2]
         y = self.blocks(self._fold_persons(x))
         return y.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        return self.head(features)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))

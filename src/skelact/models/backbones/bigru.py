@@ -27,8 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from skelact.errors import ConfigError, FormatError
-from skelact.models.backbones.base import check_batch
-from skelact.models.heads import ClassificationHead
+from skelact.models.backbones.base import ClassifierHeadMixin, check_batch
 from skelact.models.registry import builds, register_model
 from skelact.skeleton import Layout, get_layout
 
@@ -64,8 +63,8 @@ def _run_gru(gru: nn.GRU, seq: Tensor) -> Tensor:
     return gru(seq)[0]
 
 
-class ISCBiGRU(nn.Module):
-    """The ISC/CMD/HaLP encoder with a classification head (the timm-like contract of `GraphBackbone`).
+class ISCBiGRU(ClassifierHeadMixin, nn.Module):
+    """The ISC/CMD/HaLP encoder with a classification head (the timm-like contract, `ClassifierHeadMixin`).
 
     `forward(x)` maps (N, M, T, V, C) to logits; `forward_features` gives the (N, 2 * hidden_size) state at
     the last frame (the official ``knn_eval`` feature); `forward_head` the logits; `reset_classifier`
@@ -99,8 +98,7 @@ class ISCBiGRU(nn.Module):
             ForwardGRUPair(self.input_size if i == 0 else 2 * hidden_size, hidden_size)
             for i in range(num_layers)
         )
-        self.num_features = 2 * hidden_size
-        self.head = ClassificationHead(self.num_features, num_classes, head_dropout)
+        self._build_head(2 * hidden_size, num_classes, head_dropout)
         self._official_init()
 
     def _official_init(self) -> None:
@@ -113,14 +111,6 @@ class ISCBiGRU(nn.Module):
             nn.init.xavier_uniform_(fc.weight)
             bound = 1.0 / math.sqrt(fc.in_features)  # nn.Linear's default bias, kept by the official code
             nn.init.uniform_(fc.bias, -bound, bound)
-
-    @property
-    def num_classes(self) -> int:
-        return self.head.num_classes
-
-    def reset_classifier(self, num_classes: int, dropout: float = 0.0) -> None:
-        """Replace the head (fine-tuning, linear probing) and keep the encoder."""
-        self.head = ClassificationHead(self.num_features, num_classes, dropout)
 
     def _check_input(self, x: Tensor) -> None:
         name = type(self).__name__
@@ -151,12 +141,6 @@ class ISCBiGRU(nn.Module):
         for layer in self.layers:
             seq = layer(seq)
         return seq[-1]
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        return self.head(features)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @register_model("isc_bigru")

@@ -20,8 +20,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from skelact.errors import ConfigError, FormatError
-from skelact.models.backbones.base import check_batch
-from skelact.models.heads import ClassificationHead
+from skelact.models.backbones.base import ClassifierHeadMixin, check_batch
 from skelact.models.layers.gin import GroupedGIN
 from skelact.models.registry import builds, register_model
 from skelact.skeleton import Layout, get_layout
@@ -38,7 +37,7 @@ def embedded_coords(in_channels: int, coords: int | None) -> int:
     return used
 
 
-class SkeletonMAEEncoder(nn.Module):
+class SkeletonMAEEncoder(ClassifierHeadMixin, nn.Module):
     """(N, M, T, V, C) → per-joint embedding (D) → GIN encoder per frame-graph → pooled (N, D) → head.
 
     Args:
@@ -71,8 +70,7 @@ class SkeletonMAEEncoder(nn.Module):
         self.coords = embedded_coords(in_channels, coords)
         self.embed = nn.Linear(self.coords, embed_dim)
         self.encoder = GroupedGIN(self.layout, embed_dim, gin_hidden, embed_dim, gin_layers, 1, dropout)
-        self.num_features = embed_dim
-        self.head: nn.Module = ClassificationHead(embed_dim, num_classes, head_dropout)
+        self._build_head(embed_dim, num_classes, head_dropout)
 
     def _check(self, x: Tensor) -> None:
         _, c = check_batch(x, self.layout, type(self).__name__)
@@ -94,15 +92,6 @@ class SkeletonMAEEncoder(nn.Module):
     def forward_features(self, x: Tensor) -> Tensor:
         h = self.encode(self.embed_joints(x))  # (N, M, T, V, D)
         return h.mean(dim=(2, 3)).mean(dim=1)
-
-    def reset_classifier(self, num_classes: int, dropout: float = 0.0) -> None:
-        self.head = ClassificationHead(self.num_features, num_classes, dropout)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        return self.head(features)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @register_model("skeletonmae")

@@ -29,9 +29,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from skelact.errors import ConfigError, FormatError
-from skelact.models.backbones.base import check_batch
+from skelact.models.backbones.base import ClassifierHeadMixin, check_batch
 from skelact.models.backbones.skeletonmae import embedded_coords
-from skelact.models.heads import ClassificationHead
 from skelact.models.layers import MultiScaleTemporalConv
 from skelact.models.layers.gin import GroupedGIN
 from skelact.models.registry import builds, register_model
@@ -59,7 +58,7 @@ class STRLLayer(nn.Module):
         return F.relu(update + residual).view(h.shape)
 
 
-class STRL(nn.Module):
+class STRL(ClassifierHeadMixin, nn.Module):
     """The STRL network: (N, M, T, V, C) → logits. See the module docstring.
 
     Args:
@@ -114,8 +113,7 @@ class STRL(nn.Module):
         )
         pooled = embed_dim * sum(self.pool_scales)
         self.mlp = nn.Sequential(nn.Linear(pooled, mlp_hidden), nn.ReLU(inplace=True))
-        self.num_features = mlp_hidden
-        self.head: nn.Module = ClassificationHead(mlp_hidden, num_classes, dropout)
+        self._build_head(mlp_hidden, num_classes, dropout)
 
     def _check(self, x: Tensor) -> None:
         m, c = check_batch(x, self.layout, type(self).__name__)
@@ -155,15 +153,6 @@ class STRL(nn.Module):
             raise ConfigError(f"the pre-trained joint embedding does not fit STRL's: {err}") from None
         for layer in self.layers:
             layer.encoder.load_into_groups(encoder)
-
-    def reset_classifier(self, num_classes: int, dropout: float = 0.0) -> None:
-        self.head = ClassificationHead(self.num_features, num_classes, dropout)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        return self.head(features)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @register_model("strl")
