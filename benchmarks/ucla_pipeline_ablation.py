@@ -7,8 +7,8 @@ The schedule is the issue's: the official NW-UCLA recipe shortened to 20 epochs 
 epoch (`select_on: test_optimistic`; a record of the curve, not a selection).
 
     python benchmarks/ucla_pipeline_ablation.py --store runs/nw_ucla/store --out runs/ucla_ablation \
-        [--arms default official sampling view warmup decay] [--seed 0] [--trainer configs/trainer/cpu.yaml] \
-        [--figure docs/figures/ucla_pipeline_curves.png] [-- --trainer.accelerator gpu --trainer.devices 1]
+        [--arms default official sampling view warmup decay official_but_view] [--seed 0] \
+        [--trainer configs/trainer/cpu.yaml] [--figure docs/figures/ucla_pipeline_curves.png] [-- --trainer.accelerator gpu --trainer.devices 1]
 
 Arguments after `--` are passed to every `skelact fit` (a 1-epoch smoke run: `-- --trainer.max_epochs 1
 --trainer.limit_train_batches 5`). Every command is printed first; an arm whose run directory already holds
@@ -41,10 +41,20 @@ SWITCHES: dict[str, list[str]] = {
     "warmup": ["--model.warmup_interval", "epoch"],
     "decay": ["--model.weight_decay_on", "all"],
 }
+OFFICIAL = ["--config", str(CONFIGS / "recipes" / "nw_ucla_official.yaml")]
+# skelact's view augmentation as configs/recipes/nw_ucla.yaml writes it (min-max in the loader, then a batch
+# rotation about x and y and a per-axis scale), for the arm that undoes only that switch of the official set.
+SKELACT_VIEW = [
+    "--data.normalize",
+    "minmax",
+    "--model.augment",
+    '{"rotate": [1.0472, 1.0472, 0.0], "scale": 0.5}',
+]
 ARMS: dict[str, list[str]] = {
     "default": [],
-    "official": ["--config", str(CONFIGS / "recipes" / "nw_ucla_official.yaml")],
+    "official": OFFICIAL,
     **SWITCHES,
+    "official_but_view": [*OFFICIAL, *SKELACT_VIEW],  # the leave-one-out of the most likely cause
 }
 
 
