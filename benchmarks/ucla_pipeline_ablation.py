@@ -8,7 +8,8 @@ epoch (`select_on: test_optimistic`; a record of the curve, not a selection).
 
     python benchmarks/ucla_pipeline_ablation.py --store runs/nw_ucla/store --out runs/ucla_ablation \
         [--arms default official sampling view warmup decay official_but_view] [--seed 0] \
-        [--trainer configs/trainer/cpu.yaml] [--figure docs/figures/ucla_pipeline_curves.png] [-- --trainer.accelerator gpu --trainer.devices 1]
+        [--trainer configs/trainer/cpu.yaml] [--figure docs/figures/ucla_pipeline_curves.png] \
+        [-- --trainer.accelerator gpu --trainer.devices 1]
 
 Arguments after `--` are passed to every `skelact fit` (a 1-epoch smoke run: `-- --trainer.max_epochs 1
 --trainer.limit_train_batches 5`). Every command is printed first; an arm whose run directory already holds
