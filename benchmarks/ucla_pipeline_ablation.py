@@ -16,7 +16,8 @@ epoch (`select_on: test_optimistic`; a record of the curve, not a selection).
 Arguments after `--` are passed to every `skelact fit` (a 1-epoch smoke run: `-- --trainer.max_epochs 1
 --trainer.limit_train_batches 5`). Every command is printed first; an arm whose run directory already holds
 its last epoch is read, not rerun. One JSON line per arm as it finishes, then one summary line. `--figure`
-also draws the arms' curves against the official code's (OFFICIAL_CODE_CURVE) into a PNG.
+also draws every finished arm and seed under --out against the official code's curve (OFFICIAL_CODE_CURVE)
+into a PNG.
 """
 
 from __future__ import annotations
@@ -135,8 +136,21 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         rows.append(row)
     if args.figure is not None:
-        curves_figure(rows, args.figure)
+        curves_figure(finished_runs(args.out, _max_epochs(extra)), args.figure)
     print(json.dumps({"schedule": f"{EPOCHS} epochs, issue 20", "extra": extra, "arms": rows}))
+
+
+def finished_runs(out: Path, epochs: int) -> list[dict[str, object]]:
+    """Every arm and seed under `out` that trained all its epochs (runs of earlier invocations too)."""
+    rows: list[dict[str, object]] = []
+    for root in sorted(out.glob("*_seed*")):
+        arm, _, seed = root.name.rpartition("_seed")
+        run = latest_run(root)
+        if arm in ARMS and seed.isdigit() and run is not None and (run / "metrics.csv").exists():
+            curve = test_curve(run)
+            if len(curve) >= epochs:
+                rows.append({"arm": arm, "seed": int(seed), "run": str(run), "test_top1": curve})
+    return rows
 
 
 def curves_figure(rows: list[dict[str, object]], path: Path) -> None:
@@ -150,17 +164,26 @@ def curves_figure(rows: list[dict[str, object]], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.2))
     epochs, top1 = list(OFFICIAL_CODE_CURVE), list(OFFICIAL_CODE_CURVE.values())
     ax.plot(epochs, top1, "ko-", label="official code (its feeder)", linewidth=2)
+    names = {
+        "official": "skelact default = official pipeline",
+        "batch_aug": "skelact earlier (batch_aug)",
+        "official_but_view": "official, skelact's earlier view aug.",
+    }
+    colours = {arm: f"C{i}" for i, arm in enumerate(ARMS)}
     for row in rows:
-        curve = row["test_top1"]
+        curve, arm, seed = row["test_top1"], str(row["arm"]), row["seed"]
         assert isinstance(curve, list)
-        style = "-" if row["arm"] in ("batch_aug", "official") else "--"
-        names = {
-            "official": "skelact default = official pipeline",
-            "batch_aug": "skelact earlier (batch_aug)",
-        }
-        names["official_but_view"] = "official, skelact's earlier view aug."
-        label = f"{names.get(str(row['arm']), 'earlier + official ' + str(row['arm']))} (seed {row['seed']})"
-        ax.plot(range(1, len(curve) + 1), curve, style, label=label, linewidth=2 if style == "-" else 1)
+        main_arm = arm in ("batch_aug", "official")
+        label = f"{names.get(arm, 'earlier + official ' + arm)} (seed {seed})"
+        ax.plot(
+            range(1, len(curve) + 1),
+            curve,
+            "-" if main_arm else "--",
+            color=colours[arm],
+            label=label,
+            linewidth=2 if main_arm and seed == 0 else 1,
+            alpha=1.0 if seed == 0 else 0.6,
+        )
     ax.set(xlabel="epoch", ylabel="test top-1 (%), view 3", xticks=range(0, EPOCHS + 1, 2), ylim=(0, 100))
     ax.set_title("CTR-GCN, NW-UCLA joint stream, 20-epoch schedule (issue 20)")
     ax.grid(alpha=0.3)
