@@ -56,8 +56,8 @@ PYSKL = {
     "data.repeat": 5,  # 16 epochs x 5 = PYSKL's 80 effective epochs
     "trainer.max_epochs": 16,
 }
-# NW-UCLA's default since issue 20 is the official feeder's pipeline: its sampling and view augmentation before
-# the min-max, the warm-up set once per epoch, every parameter decayed.
+# NW-UCLA's default since issue 20 is the official feeder's pipeline: its sampling and view augmentation
+# before the min-max, the warm-up set once per epoch, every parameter decayed.
 NW_UCLA = {
     **CTRGCN,
     "lr_reference_batch": 16,
@@ -75,8 +75,8 @@ NW_UCLA = {
 del NW_UCLA["data.crop_ratio"]  # unused by sorted_random sampling
 # recipes/nw_ucla_official.yaml names the same set (and restores it after another config).
 NW_UCLA_OFFICIAL = dict(NW_UCLA)
-# skelact's earlier pipeline (recipes/nw_ucla_batch_aug.yaml): uniform sampling, min-max in the loader, then the
-# batch augmentation; warm-up per step, no decay on BatchNorm and biases.
+# skelact's earlier pipeline (recipes/nw_ucla_batch_aug.yaml): uniform sampling, min-max in the loader, then
+# the batch augmentation; warm-up per step, no decay on BatchNorm and biases.
 NW_UCLA_BATCH_AUG = {
     **NW_UCLA,
     "model.augment": {"rotate": [1.0472, 1.0472, 0.0], "scale": 0.5},
@@ -221,9 +221,9 @@ def test_recipes_leave_the_data_facts_to_the_data_config(recipe: str) -> None:
     `recipes/demo.yaml` after the data config, and its `max_persons: 1` dropped a dataset's second person
     (issue 19; cli/config_order.py warns about any other config that does)."""
     data = (yaml.safe_load((CONFIGS / "recipes" / recipe).read_text()) or {}).get("data") or {}
-    # `view_minmax` is the official CTR-GCN NW-UCLA transform (recipes/nw_ucla.yaml): a pipeline choice applied
-    # by the loader to any store, not a fact of the data; recipes/nw_ucla_batch_aug.yaml undoes it, back to the
-    # NW-UCLA data config's own `minmax`.
+    # `view_minmax` is the official CTR-GCN NW-UCLA transform (recipes/nw_ucla.yaml): a pipeline choice
+    # applied by the loader to any store, not a fact of the data; recipes/nw_ucla_batch_aug.yaml undoes it,
+    # back to the NW-UCLA data config's own `minmax`.
     facts = {"store", "max_persons", "with_score"}
     undoes_view_minmax = recipe.startswith("nw_ucla") and data.get("normalize") == "minmax"
     if data.get("normalize") != "view_minmax" and not undoes_view_minmax:
