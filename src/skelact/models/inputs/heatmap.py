@@ -127,17 +127,16 @@ class HeatmapVolume(nn.Module):
         return out
 
     def flip(self, volume: Tensor) -> Tensor:
-        """The horizontal mirror of a rendered (N, K, T, H, W) volume: columns reversed, left/right swapped."""
+        """The horizontal mirror of a rendered (N, K, T, H, W) volume: columns reversed, left and right
+        swapped."""
         index = torch.tensor(self.channel_flip_permutation(), device=volume.device)
         return volume.flip(-1).index_select(1, index)
 
     def pixel_coordinates(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(N, M, T, V, C) → (column, row) pixel positions (N, M, T, V) each, and the scores (N, M, T, V)."""
         coords = x[..., : self.num_coords].float()
-        if self.score_channel:
-            score = x[..., self.num_coords].float()
-        else:
-            score = (coords != 0).any(dim=-1).float()
+        present = (coords != 0).any(dim=-1).float()
+        score = x[..., self.num_coords].float() if self.score_channel else present
         score = torch.where(score < SCORE_EPS, torch.zeros_like(score), score)
         if self.num_coords == 2:
             col, row = coords[..., 0], coords[..., 1]
