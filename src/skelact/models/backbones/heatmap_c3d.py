@@ -4,12 +4,12 @@ The network renders its own input (`HeatmapVolume`, on the batch's device) from 
 store, the loader, the batch augmentation, checkpoints and `Predictor` stay those of any keypoint model: the
 heatmap settings travel in the checkpoint as model arguments.
 
-Trunk (PYSKL's ``ResNet3dSlowOnly`` of the PoseC3D NTU configs, specs/deformable3d.md section 5)
-[official code]: a 1×7×7 stem convolution with no stride and no pooling, then three stages of bottleneck
-blocks (4, 6, 3) of base widths 32, 64, 128 (outputs ×4), each stage halving height and width, the last
-also time; the first stage is not inflated (1×1×1, 1×3×3, 1×1×1), the later ones are (3×1×1 first convolution); global average
-pooling, dropout 0.5, one linear layer. ``width`` scales every width [design choice: 0.25 by default, so a
-CPU can train it]; ``blocks`` sets the stage depths.
+Trunk (PYSKL's ``ResNet3dSlowOnly`` of the PoseC3D NTU configs, specs/deformable3d.md section 5) [official
+code]: a 1×7×7 stem convolution with no stride and no pooling, then three stages of bottleneck blocks (4, 6,
+3) of base widths 32, 64, 128 (outputs ×4), each stage halving height and width, the last also time; the first
+stage is not inflated (1×1×1, 1×3×3, 1×1×1), the later ones are (3×1×1 first convolution); global average
+pooling, dropout 0.5, one linear layer. ``width`` scales every width [design choice: 0.25 by default, so a CPU
+can train it]; ``blocks`` sets the stage depths.
 """
 
 from __future__ import annotations
