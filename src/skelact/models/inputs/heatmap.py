@@ -171,17 +171,22 @@ class HeatmapVolume(nn.Module):
         return maps.amax(dim=1).transpose(1, 2)
 
     def _limb_maps(self, col: Tensor, row: Tensor, score: Tensor) -> Tensor:
-        """(N, M, T, V) → (N, L, T, H, W): Gaussians of the distance to each bone segment, cut at 3σ."""
+        """(N, M, T, V) → (N, L, T, H, W): Gaussians of the distance to each bone segment, cut at 3σ.
+
+        With p - a = (px, py), e = b - a and t = clamp((p - a)·e / |e|², 0, 1), the squared distance is
+        |p - a - t e|²; computed in place where it can be, as the full-size tensors dominate the cost."""
         a, b = self.limb_index[:, 1], self.limb_index[:, 0]  # parent → child
-        ax, ay, bx, by = col[..., a], row[..., a], col[..., b], row[..., b]  # (N, M, T, L)
-        weight = torch.minimum(score[..., a], score[..., b])
-        ex, ey = (bx - ax), (by - ay)
+        ax, ay = col[..., a, None, None], row[..., a, None, None]  # (N, M, T, L, 1, 1)
+        ex, ey = col[..., b, None, None] - ax, row[..., b, None, None] - ay
         length2 = (ex**2 + ey**2).clamp_min(1e-12)
-        px = self.grid.view(1, 1, 1, 1, 1, -1) - ax[..., None, None]  # (N, M, T, L, 1, W)
-        py = self.grid.view(1, 1, 1, 1, -1, 1) - ay[..., None, None]  # (N, M, T, L, H, 1)
-        t = ((px * ex[..., None, None] + py * ey[..., None, None]) / length2[..., None, None]).clamp(0, 1)
-        d2 = (px - t * ex[..., None, None]) ** 2 + (py - t * ey[..., None, None]) ** 2
-        maps = torch.exp(-d2 / (2 * self.sigma**2)) * (d2 <= (3 * self.sigma) ** 2) * weight[..., None, None]
+        px = self.grid.view(-1) - ax  # (N, M, T, L, 1, W)
+        py = self.grid.view(-1, 1) - ay  # (N, M, T, L, H, 1)
+        t = (px * ex + py * ey).div_(length2).clamp_(0, 1)  # (N, M, T, L, H, W)
+        d2 = (t * ex).neg_().add_(px).square_()
+        d2.add_((t * ey).neg_().add_(py).square_())
+        keep = d2 <= (3 * self.sigma) ** 2
+        weight = torch.minimum(score[..., a], score[..., b])[..., None, None]
+        maps = d2.mul_(-1 / (2 * self.sigma**2)).exp_().mul_(keep).mul_(weight)
         return maps.amax(dim=1).transpose(1, 2)
 
     def forward(self, x: Tensor) -> Tensor:
