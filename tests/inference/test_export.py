@@ -34,8 +34,9 @@ def _tiny_net(name: str) -> nn.Module:
     own_features = "modality" in model_options(name) or name in COORDINATES_ONLY
     features = ModalityFeatures("ntu25", "j" if own_features else "j,b,jm", num_coords=3)
     narrow = {"base_channels": 8, "hidden_size": 16}  # the graph backbones' and the BiGRU's width
-    narrow |= {"width": 0.125, "blocks": [1, 1, 1], "size": 16}  # the heatmap model's
     options = {k: v for k, v in narrow.items() if k in model_options(name)}
+    if name in COORDINATES_ONLY:
+        options = {"width": 0.125, "blocks": [1, 1, 1], "size": 16}
     backbone = create_model(
         name,
         layout="ntu25",

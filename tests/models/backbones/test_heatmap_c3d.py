@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -15,7 +16,7 @@ from skelact.inference.predictor import Predictor
 from skelact.models import create_model
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
-TINY = {"width": 0.125, "blocks": [1, 1, 1], "size": 24}
+TINY = {"width": 0.125, "blocks": [1, 1, 1], "size": 16}
 
 
 def test_parameter_counts() -> None:
@@ -66,4 +67,7 @@ def test_heatmap_model_trains_tests_and_predicts_from_the_cli(
     assert 0.0 <= metrics["top1"] <= 1.0
     predictor = Predictor.from_checkpoint(checkpoint)
     assert predictor.record.model == "heatmap_c3d" and predictor.record.inputs == ("keypoint",)
-    assert dict(predictor.record.model_args)["size"] == 24
+    assert dict(predictor.record.model_args)["size"] == 16
+    moving = np.random.default_rng(0).normal(size=(20, 25, 3)).astype(np.float32)
+    prediction = predictor.predict_array(moving, top_k=2)
+    assert len(prediction.classes) == 2 and 0 < sum(prediction.probabilities) <= 1 + 1e-6
