@@ -1,5 +1,7 @@
-"""Issue 20's ablation: CTR-GCN on NW-UCLA (joint stream) with skelact's default pipeline, the official one
-(configs/recipes/nw_ucla_official.yaml) and each official switch alone; prints per-epoch test top-1 as JSON.
+"""Issue 20's ablation: CTR-GCN on NW-UCLA (joint stream) with the official pipeline (skelact's NW-UCLA
+default since issue 20, named by configs/recipes/nw_ucla_official.yaml), skelact's earlier one
+(configs/recipes/nw_ucla_batch_aug.yaml), each official switch alone on the earlier one, and the official
+pipeline with only the view augmentation undone; prints per-epoch test top-1 as JSON.
 
 The schedule is the issue's: the official NW-UCLA recipe shortened to 20 epochs without the 5x repeat (batch
 16, SGD Nesterov lr 0.1, weight decay 1e-4, 5 warm-up epochs, x0.1 at epoch 15, 52 frames, train views 1 + 2 =
@@ -7,14 +9,15 @@ The schedule is the issue's: the official NW-UCLA recipe shortened to 20 epochs 
 epoch (`select_on: test_optimistic`; a record of the curve, not a selection).
 
     python benchmarks/ucla_pipeline_ablation.py --store runs/nw_ucla/store --out runs/ucla_ablation \
-        [--arms default official sampling view warmup decay official_but_view] [--seed 0] \
+        [--arms official batch_aug sampling view warmup decay official_but_view] [--seed 0] \
         [--trainer configs/trainer/cpu.yaml] [--figure docs/figures/ucla_pipeline_curves.png] \
         [-- --trainer.accelerator gpu --trainer.devices 1]
 
 Arguments after `--` are passed to every `skelact fit` (a 1-epoch smoke run: `-- --trainer.max_epochs 1
 --trainer.limit_train_batches 5`). Every command is printed first; an arm whose run directory already holds
 its last epoch is read, not rerun. One JSON line per arm as it finishes, then one summary line. `--figure`
-also draws the arms' curves against the official code's (OFFICIAL_CODE_CURVE) into a PNG.
+also draws every finished arm and seed under --out against the official code's curve (OFFICIAL_CODE_CURVE)
+into a PNG.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ EPOCHS = 20
 OFFICIAL_CODE_CURVE = {1: 37.7, 2: 65.5, 5: 54.1, 6: 72.6, 8: 75.2, 10: 76.3, 11: 79.1, 12: 70.3, 16: 82.8,
                        18: 84.5, 20: 84.9}  # fmt: skip
 
+OFFICIAL = ["--config", str(CONFIGS / "recipes" / "nw_ucla_official.yaml")]
+BATCH_AUG = ["--config", str(CONFIGS / "recipes" / "nw_ucla_batch_aug.yaml")]
 # Each official difference alone, as the options configs/recipes/nw_ucla_official.yaml sets for it.
 SWITCHES: dict[str, list[str]] = {
     "sampling": ["--data.sampling", "sorted_random"],
@@ -42,20 +47,17 @@ SWITCHES: dict[str, list[str]] = {
     "warmup": ["--model.warmup_interval", "epoch"],
     "decay": ["--model.weight_decay_on", "all"],
 }
-OFFICIAL = ["--config", str(CONFIGS / "recipes" / "nw_ucla_official.yaml")]
-# skelact's view augmentation as configs/recipes/nw_ucla.yaml writes it (min-max in the loader, then a batch
-# rotation about x and y and a per-axis scale), for the arm that undoes only that switch of the official set.
+# skelact's earlier view augmentation (min-max in the loader, then a batch rotation about x and y and a
+# per-axis scale), for the arm that undoes only that switch of the official set.
 SKELACT_VIEW = [
-    "--data.normalize",
-    "minmax",
-    "--model.augment",
-    '{"rotate": [1.0472, 1.0472, 0.0], "scale": 0.5}',
+    *("--data.normalize", "minmax"),
+    *("--model.augment", '{"rotate": [1.0472, 1.0472, 0.0], "scale": 0.5}'),
 ]
 ARMS: dict[str, list[str]] = {
-    "default": [],
-    "official": OFFICIAL,
-    **SWITCHES,
-    "official_but_view": [*OFFICIAL, *SKELACT_VIEW],  # the leave-one-out of the most likely cause
+    "official": OFFICIAL,  # = the default of configs/recipes/nw_ucla.yaml
+    "batch_aug": BATCH_AUG,
+    **{name: [*BATCH_AUG, *switch] for name, switch in SWITCHES.items()},
+    "official_but_view": [*OFFICIAL, *SKELACT_VIEW],  # the leave-one-out of the cause the switches point to
 }
 
 
@@ -134,12 +136,25 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         rows.append(row)
     if args.figure is not None:
-        curves_figure(rows, args.figure)
+        curves_figure(finished_runs(args.out, _max_epochs(extra)), args.figure)
     print(json.dumps({"schedule": f"{EPOCHS} epochs, issue 20", "extra": extra, "arms": rows}))
 
 
+def finished_runs(out: Path, epochs: int) -> list[dict[str, object]]:
+    """Every arm and seed under `out` that trained all its epochs (runs of earlier invocations too)."""
+    rows: list[dict[str, object]] = []
+    for root in sorted(out.glob("*_seed*")):
+        arm, _, seed = root.name.rpartition("_seed")
+        run = latest_run(root)
+        if arm in ARMS and seed.isdigit() and run is not None and (run / "metrics.csv").exists():
+            curve = test_curve(run)
+            if len(curve) >= epochs:
+                rows.append({"arm": arm, "seed": int(seed), "run": str(run), "test_top1": curve})
+    return rows
+
+
 def curves_figure(rows: list[dict[str, object]], path: Path) -> None:
-    """Test top-1 by epoch: every arm (solid for default/official, dashed for single switches) and the
+    """Test top-1 by epoch: every arm (solid for official/batch_aug, dashed for the others) and the
     official code's reported points."""
     import matplotlib
 
@@ -149,13 +164,26 @@ def curves_figure(rows: list[dict[str, object]], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.2))
     epochs, top1 = list(OFFICIAL_CODE_CURVE), list(OFFICIAL_CODE_CURVE.values())
     ax.plot(epochs, top1, "ko-", label="official code (its feeder)", linewidth=2)
+    names = {
+        "official": "skelact default = official pipeline",
+        "batch_aug": "skelact earlier (batch_aug)",
+        "official_but_view": "official, skelact's earlier view aug.",
+    }
+    colours = {arm: f"C{i}" for i, arm in enumerate(ARMS)}
     for row in rows:
-        curve = row["test_top1"]
+        curve, arm, seed = row["test_top1"], str(row["arm"]), row["seed"]
         assert isinstance(curve, list)
-        style = "-" if row["arm"] in ("default", "official") else "--"
-        name = {"default": "skelact default", "official": "skelact, official switch"}.get(str(row["arm"]))
-        label = f"{name or 'default + ' + str(row['arm'])} (seed {row['seed']})"
-        ax.plot(range(1, len(curve) + 1), curve, style, label=label, linewidth=2 if style == "-" else 1)
+        main_arm = arm in ("batch_aug", "official")
+        label = f"{names.get(arm, 'earlier + official ' + arm)} (seed {seed})"
+        ax.plot(
+            range(1, len(curve) + 1),
+            curve,
+            "-" if main_arm else "--",
+            color=colours[arm],
+            label=label,
+            linewidth=2 if main_arm and seed == 0 else 1,
+            alpha=1.0 if seed == 0 else 0.6,
+        )
     ax.set(xlabel="epoch", ylabel="test top-1 (%), view 3", xticks=range(0, EPOCHS + 1, 2), ylim=(0, 100))
     ax.set_title("CTR-GCN, NW-UCLA joint stream, 20-epoch schedule (issue 20)")
     ax.grid(alpha=0.3)

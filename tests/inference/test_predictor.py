@@ -83,3 +83,31 @@ def test_a_store_prepared_for_another_normalisation_is_refused(
         predictor.predict_store(SkeletonStore(other))
     assert "prepared (preset 'ctrgcn') for normalize 'none'" in str(caught.value)
     assert "the checkpoint normalises with 'center_align'" in str(caught.value)
+
+
+def test_the_nw_ucla_default_pipeline_is_rebuilt_by_the_predictor(
+    synthetic_store_3d: Path, tmp_path: Path
+) -> None:
+    """configs/recipes/nw_ucla.yaml's official feeder pipeline (sorted_random frames, view_minmax) is the
+    NW-UCLA default since issue 20: the checkpoint alone must reproduce what `skelact test` scored."""
+    from skelact.cli.main import main
+
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    files = ["trainer/cpu", "data/synthetic3d", "model/stgcn", "recipes/ctrgcn", "recipes/nw_ucla"]
+    common = [arg for name in files for arg in ("--config", str(configs / f"{name}.yaml"))]
+    common += ["--model.model_args", '{"base_channels": 8}', "--trainer.precision", "32-true"]
+    common += ["--data.clip_len", "16", "--data.batch_size", "16", "--data.repeat", "1"]
+    common += ["--trainer.max_epochs", "1", "--data.num_workers", "0"]
+    common += ["--trainer.enable_progress_bar", "false"]
+    common += ["--data.store", str(synthetic_store_3d), "--trainer.default_root_dir", str(tmp_path)]
+    assert main(["fit", *common]) == 0
+    ckpt = tmp_path / "version_0" / "checkpoints" / "last.ckpt"
+    assert main(["test", *common, "--ckpt_path", str(ckpt)]) == 0
+    predictor = Predictor.from_checkpoint(ckpt)
+    assert (predictor.spec.sampling, predictor.spec.normalize) == ("sorted_random", "view_minmax")
+    scores = ScoreFile.read(tmp_path / "version_1" / "test" / "scores.npz")
+    predictions = predictor.predict_store(SkeletonStore(synthetic_store_3d), "test", top_k=12)
+    for p, probs in zip(predictions, scores.probs, strict=True):
+        rebuilt = np.zeros(12, dtype=np.float32)
+        rebuilt[p.indices] = p.probabilities
+        np.testing.assert_allclose(rebuilt, probs, atol=1e-5)
