@@ -22,6 +22,7 @@ onnxruntime = pytest.importorskip(
 pytest.importorskip("onnx", reason="the export extra (onnx, onnxruntime) is not installed")
 
 CLIP_LEN, PERSONS = 12, 2
+COORDINATES_ONLY = {"heatmap_c3d"}
 
 
 def _tiny_net(name: str) -> nn.Module:
@@ -29,10 +30,13 @@ def _tiny_net(name: str) -> nn.Module:
     are calibrated on random input so that logits are O(1) and the 1e-4 comparison is meaningful."""
     torch.manual_seed(0)
     # A backbone with its own `modality` option (PSUMNet) computes its features inside; others get them here.
-    own_features = "modality" in model_options(name)
+    # Heatmap models render their input from the coordinates: they read the joint stream only.
+    own_features = "modality" in model_options(name) or name in COORDINATES_ONLY
     features = ModalityFeatures("ntu25", "j" if own_features else "j,b,jm", num_coords=3)
     narrow = {"base_channels": 8, "hidden_size": 16}  # the graph backbones' and the BiGRU's width
     options = {k: v for k, v in narrow.items() if k in model_options(name)}
+    if name in COORDINATES_ONLY:
+        options = {"width": 0.125, "blocks": [1, 1, 1], "size": 16}
     backbone = create_model(
         name,
         layout="ntu25",

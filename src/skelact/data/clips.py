@@ -130,6 +130,25 @@ def make_clips(
     K is `spec.num_test_clips` in test mode and 1 in training. `image_size` (height, width) is the frame
     size of 2D pixel keypoints, needed by ``normalize: image`` (see `image_size_from_meta`).
     """
+    clips, _ = make_clips_and_frames(
+        read_frames, num_frames, spec, layout, test_mode=test_mode, rng=rng, image_size=image_size
+    )
+    return clips
+
+
+def make_clips_and_frames(
+    read_frames: FrameReader,
+    num_frames: int,
+    spec: ClipSpec,
+    layout: Layout,
+    *,
+    test_mode: bool,
+    rng: np.random.Generator,
+    image_size: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`make_clips`, and the (K, clip_len) int64 stored frame each clip frame was sampled from, so other
+    modalities of the sample read the same instants (`skelact.data.modalities`). ``crop_resize``
+    interpolates between two stored frames: the nearer one is reported."""
     num_clips = spec.num_test_clips if test_mode else 1
     # CTR-GCN's NW-UCLA feeder draws its view before its frames; so does this, from the same generator.
     view = draw_view(rng) if spec.normalize == "view_minmax" and not test_mode else IDENTITY_VIEW
@@ -144,6 +163,7 @@ def make_clips(
         else:
             frames = sorted_random_frames(span, spec.clip_len, rng)
         keypoint, score = _read_normalized(read_frames, num_frames, frames, spec, layout, image_size, view)
+        shown = frames
     else:  # crop_resize: one clip, linearly interpolated between neighbouring frames (CTR-GCN)
         positions = crop_resize_positions(
             span, spec.clip_len, ratio=spec.crop_ratio, test_mode=test_mode, rng=rng
@@ -155,11 +175,13 @@ def make_clips(
         n, w = len(lo), weight.astype(np.float32)[None, :, None]
         keypoint = both[:, :n] * (1 - w[..., None]) + both[:, n:] * w[..., None]
         score = None if score_both is None else score_both[:, :n] * (1 - w) + score_both[:, n:] * w
+        shown = np.where(weight < 0.5, lo, hi)
     if spec.with_score:
         keypoint = np.concatenate([keypoint, score[..., None]], axis=-1)
     m, _, v, c = keypoint.shape
     clips = keypoint.reshape(m, num_clips, spec.clip_len, v, c).transpose(1, 0, 2, 3, 4)
-    return _pad_persons(clips, spec.max_persons)
+    shown = np.asarray(shown, dtype=np.int64).reshape(num_clips, spec.clip_len)
+    return _pad_persons(clips, spec.max_persons), shown
 
 
 def image_size_from_meta(meta: Mapping[str, Any]) -> tuple[int, int] | None:

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips
+from skelact.data.clips import ClipSpec, image_size_from_meta, make_clips_and_frames
+from skelact.data.modalities import KEYPOINT, check_modalities, modality_reader
 from skelact.data.samplers import EpochSampler, RebalancedSampler
 from skelact.data.store import SkeletonStore
 from skelact.errors import ConfigError
@@ -23,6 +24,8 @@ class ClipDataset(Dataset):
     generator seeded by (seed, epoch, index): a run is repeatable whatever the number of loader workers.
     With `num_views` > 1 (training only) an item holds that many clips of the sample, each its own random
     temporal sampling drawn in turn from the item's generator: the views of contrastive pre-training.
+    `modalities` beyond ``keypoint`` (`skelact.data.modalities`) are read for the frames the clips show and
+    stored under their names; the item then also holds those frames as "frames" (K, T).
     """
 
     def __init__(
@@ -35,8 +38,10 @@ class ClipDataset(Dataset):
         seed: int = 0,
         num_views: int = 1,
         up_axis: Literal["y", "-y", "z", "-z", "x", "-x"] | None = None,
+        modalities: tuple[str, ...] = (KEYPOINT,),
     ) -> None:
         self.store = store
+        self.modalities = check_modalities(modalities)
         self.indices = np.asarray(indices, dtype=np.int64)
         self.spec = spec
         self.test_mode = test_mode
@@ -52,7 +57,7 @@ class ClipDataset(Dataset):
         rng = np.random.default_rng([self.seed, epoch, index])
         image_size = image_size_from_meta(self.store.meta(index)) if self.spec.normalize == "image" else None
         views = [
-            make_clips(
+            make_clips_and_frames(
                 lambda frames: self.store.read(index, frames),
                 int(self.store.lengths[index]),
                 self.spec,
@@ -63,12 +68,14 @@ class ClipDataset(Dataset):
             )
             for _ in range(self.num_views)
         ]
-        clips = views[0] if len(views) == 1 else np.concatenate(views)
-        return {
-            "keypoint": torch.from_numpy(clips),
-            "label": int(self.store.labels[index]),
-            "index": index,
-        }
+        clips = np.concatenate([clip for clip, _ in views])
+        item: dict[str, Any] = {"keypoint": torch.from_numpy(clips)}
+        if len(self.modalities) > 1:
+            frames = np.concatenate([shown for _, shown in views])
+            item["frames"] = torch.from_numpy(frames)
+            for name in self.modalities[1:]:
+                item[name] = torch.as_tensor(modality_reader(name)(self.store, index, frames))
+        return {**item, "label": int(self.store.labels[index]), "index": index}
 
 
 def resolve_normalize(store: SkeletonStore, normalize: str | None) -> str:
@@ -117,6 +124,9 @@ class SkeletonDataModule(L.LightningDataModule):
         num_views: clips per training item, each its own random temporal sampling (contrastive
             pre-training: 2 views, ``sampling: crop_resize``, ``crop_ratio: [0.1, 1.0]``, specs/halp.md 3);
             a training batch's "keypoint" is then (N, num_views, M, T, V, C). Evaluation items are unchanged.
+        modalities: sample modalities loaded besides ``keypoint`` (`skelact.data.modalities`), e.g.
+            ``[frame_index]``; a method adds the ones its model reads (`require_modalities`), so configs
+            need not name them.
     """
 
     def __init__(
@@ -144,6 +154,7 @@ class SkeletonDataModule(L.LightningDataModule):
         fraction_seed: int = 0,
         num_views: int = 1,
         up_axis: Literal["y", "-y", "z", "-z", "x", "-x"] | None = None,
+        modalities: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -187,6 +198,7 @@ class SkeletonDataModule(L.LightningDataModule):
         if num_views < 1:
             raise ConfigError(f"data.num_views must be at least 1, got {num_views}")
         self.num_views = num_views
+        self.modalities = check_modalities(modalities or ())
         self._samplers: list[EpochSampler] = []
 
     # Values linked into the model's arguments by the CLI.
@@ -240,10 +252,20 @@ class SkeletonDataModule(L.LightningDataModule):
             "store_provenance": self.store.provenance,
         }
 
+    def require_modalities(self, names: tuple[str, ...] | list[str]) -> None:
+        """Load `names` too (the modalities a model reads); called by the method before loaders are built."""
+        self.modalities = check_modalities((*self.modalities, *names))
+
     def _loader(self, split: str, *, train: bool) -> DataLoader:
         indices = self.train_indices if train else self.store.split(split)
         dataset = ClipDataset(
-            self.store, indices, self.spec, test_mode=not train, seed=self.seed, num_views=self.num_views
+            self.store,
+            indices,
+            self.spec,
+            test_mode=not train,
+            seed=self.seed,
+            num_views=self.num_views,
+            modalities=self.modalities,
         )
         sampler = self._sampler(dataset, train=train)
         return DataLoader(

@@ -43,6 +43,11 @@ class InputModel(nn.Module):
         self.features = features
         self.backbone = backbone
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The sample modalities the network reads (the backbone's ``inputs``; keypoints by default)."""
+        return tuple(getattr(self.backbone, "inputs", ("keypoint",)))
+
     def embed(self, keypoint: torch.Tensor) -> torch.Tensor:
         return self.features(keypoint)
 

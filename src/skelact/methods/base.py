@@ -66,8 +66,23 @@ class SkelactMethod(L.LightningModule):
             num_persons=hp.num_persons,
             class_names=tuple(self.class_names),
             clip=clip if clip is not None else ClipSpec(max_persons=hp.num_persons),
+            inputs=self.model_inputs(),
             **data,
         )
+
+    def model_inputs(self) -> tuple[str, ...]:
+        """The sample modalities the method's network (`self.net`, once built) reads."""
+        net = getattr(self, "net", None)
+        return tuple(getattr(net, "inputs", ("keypoint",)))
+
+    def setup(self, stage: str) -> None:
+        """Ask the datamodule for the modalities the network reads beyond keypoints, before it builds its
+        loaders (`skelact.data.modalities`)."""
+        inputs = self.model_inputs()
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        require = getattr(datamodule, "require_modalities", None)
+        if len(inputs) > 1 and require is not None:
+            require(inputs)
 
     def pipeline_record(self) -> PipelineRecord | None:
         """The record saved in checkpoints; None when the method has no input pipeline to record."""

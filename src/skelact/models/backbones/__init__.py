@@ -3,6 +3,7 @@
 from skelact.models.backbones.base import GraphBackbone
 from skelact.models.backbones.bigru import ISCBiGRU, isc_bigru
 from skelact.models.backbones.ctrgcn import CTRGCN, ctrgcn
+from skelact.models.backbones.heatmap_c3d import HeatmapC3D, heatmap_c3d
 from skelact.models.backbones.psumnet import PSUMNet, psumnet
 from skelact.models.backbones.skeletonmae import SkeletonMAEEncoder, skeletonmae
 from skelact.models.backbones.stgcn import STGCN, stgcn
@@ -15,10 +16,12 @@ __all__ = [
     "STGCNPP",
     "STRL",
     "GraphBackbone",
+    "HeatmapC3D",
     "ISCBiGRU",
     "PSUMNet",
     "SkeletonMAEEncoder",
     "ctrgcn",
+    "heatmap_c3d",
     "isc_bigru",
     "psumnet",
     "skeletonmae",

@@ -4,7 +4,7 @@ pooling and the classification head (the timm-like `forward_features` / `forward
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import ClassVar, Literal
 
 from torch import Tensor, nn
 
@@ -36,6 +36,9 @@ class ClassifierHeadMixin:
     Listed before `nn.Module` among the bases, so its `forward` is the module's.
     """
 
+    # The sample modalities `forward` reads (`skelact.data.modalities`): keypoints only, for every model
+    # so far; a multi-modal model lists more, and its method loads them and records them in checkpoints.
+    inputs: ClassVar[tuple[str, ...]] = ("keypoint",)
     num_features: int
     head: nn.Module
     forward_features: Callable[[Tensor], Tensor]
