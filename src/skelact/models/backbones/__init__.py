@@ -3,6 +3,7 @@
 from skelact.models.backbones.base import GraphBackbone
 from skelact.models.backbones.bigru import ISCBiGRU, isc_bigru
 from skelact.models.backbones.ctrgcn import CTRGCN, ctrgcn
+from skelact.models.backbones.deformable3d import Deformable3D, deformable3d
 from skelact.models.backbones.heatmap_c3d import HeatmapC3D, heatmap_c3d
 from skelact.models.backbones.psumnet import PSUMNet, psumnet
 from skelact.models.backbones.skeletonmae import SkeletonMAEEncoder, skeletonmae
@@ -15,12 +16,14 @@ __all__ = [
     "STGCN",
     "STGCNPP",
     "STRL",
+    "Deformable3D",
     "GraphBackbone",
     "HeatmapC3D",
     "ISCBiGRU",
     "PSUMNet",
     "SkeletonMAEEncoder",
     "ctrgcn",
+    "deformable3d",
     "heatmap_c3d",
     "isc_bigru",
     "psumnet",
