@@ -74,7 +74,9 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
         volume: the appearance-volume builder: "heatmap" (skeleton only) or "rgb" (not yet available).
         dim, depth, heads, mlp_ratio: transformer width C, blocks L, attention heads, MLP ratio.
         size, sigma, limbs, padding, plane: the rendered heatmaps (`HeatmapVolume`).
-        volume_width, volume_blocks, volume_temporal_stride: the heatmap encoder (`HeatmapAppearance`).
+        volume_width, volume_blocks, volume_temporal_stride, volume_frame_step: the heatmap encoder
+            (`HeatmapAppearance`): width factor, blocks per stage, the last stage's time stride, and the
+            frame step of the rendered clip.
         sample_stride: 3DTS reference-grid stride (t, y, x); N_s = N / (st·sy·sx).
         offset_range: largest offset (t, y, x) in voxels; default the stride.
         offset_groups: offset groups of 3DTS; default the number of heads.
@@ -97,18 +99,19 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
         num_persons: int = 2,
         num_coords: int = 3,
         volume: str = "heatmap",
-        dim: int = 64,
+        dim: int = 48,
         depth: int = 2,
         heads: int = 4,
         mlp_ratio: float = 2.0,
-        size: int = 32,
+        size: int = 24,
         sigma: float = 0.6,
         limbs: bool = False,
         padding: float = 0.25,
         plane: Plane = "xy",
         volume_width: float = 0.25,
         volume_blocks: Sequence[int] = (1, 1),
-        volume_temporal_stride: int = 2,
+        volume_temporal_stride: int = 1,
+        volume_frame_step: int = 2,
         sample_stride: Sequence[int] = (2, 2, 2),
         offset_range: Sequence[float] | None = None,
         offset_groups: int | None = None,
@@ -167,6 +170,7 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
                 width=volume_width,
                 blocks=volume_blocks,
                 temporal_stride=volume_temporal_stride,
+                frame_step=volume_frame_step,
             )
             grid_h, grid_w = self.volume.grid
             self.volume_pos = nn.ParameterDict(
@@ -270,6 +274,6 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
 @register_model("deformable3d")
 @builds(Deformable3D)
 def deformable3d(**kwargs: Any) -> Deformable3D:
-    """The 3D deformable transformer at CPU size (C 64, L 2, 4 heads, 32 × 32 heatmaps); the paper-sized
+    """The 3D deformable transformer at CPU size (C 48, L 2, 4 heads, 24 × 24 heatmaps of every 2nd frame); the paper-sized
     settings are configs/model/deformable3d_paper.yaml. Parameters and MACs: docs/methods/deformable3d.md."""
     return Deformable3D(**kwargs)

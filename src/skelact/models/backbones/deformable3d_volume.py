@@ -57,6 +57,8 @@ class HeatmapAppearance(nn.Module):
 
     Stages as `HeatmapC3D`'s (bottlenecks, the first not inflated in time), each halving height and width;
     the last also divides time by `temporal_stride`. ``width`` scales the base widths 32, 64, 128, ...
+    ``frame_step`` renders every frame_step-th frame only (the CPU-sized setting: the 3D CNN's cost is linear
+    in the frames it sees; the pose tokens keep every frame).
     """
 
     reads: ClassVar[tuple[str, ...]] = ("keypoint",)
@@ -75,12 +77,13 @@ class HeatmapAppearance(nn.Module):
         width: float = 0.25,
         blocks: Sequence[int] = (1, 1),
         temporal_stride: int = 1,
+        frame_step: int = 1,
     ) -> None:
         super().__init__()
-        if width <= 0 or not blocks or min(blocks) < 1 or temporal_stride < 1:
+        if width <= 0 or not blocks or min(blocks) < 1 or temporal_stride < 1 or frame_step < 1:
             raise ConfigError(
-                f"heatmap volume: need volume_width > 0, positive volume_blocks and volume_temporal_stride "
-                f">= 1, got {width}, {list(blocks)}, {temporal_stride}"
+                f"heatmap volume: need volume_width > 0, positive volume_blocks, volume_temporal_stride >= 1 "
+                f"and volume_frame_step >= 1, got {width}, {list(blocks)}, {temporal_stride}, {frame_step}"
             )
         self.render = HeatmapVolume(
             layout,
@@ -108,7 +111,8 @@ class HeatmapAppearance(nn.Module):
             layers += [Bottleneck3d(cin, planes, (1, 1, 1), inflate=k > 0) for _ in range(depth - 1)]
         self.stages = nn.Sequential(*layers)
         self.project = nn.Conv3d(cin, dim, 1)
-        self.out_channels, self.frame_stride = dim, temporal_stride
+        self.frame_step = frame_step
+        self.out_channels, self.frame_stride = dim, temporal_stride * frame_step
         self.pixel_stride = 2 ** len(blocks)
         side = size
         for _ in blocks:
@@ -116,6 +120,8 @@ class HeatmapAppearance(nn.Module):
         self.grid = (side, side)
 
     def forward(self, keypoint: Tensor, modalities: Mapping[str, Tensor]) -> Tensor:
+        if self.frame_step > 1:
+            keypoint = keypoint[:, :, :: self.frame_step]
         heatmaps = self.render(keypoint).to(self.project.weight.dtype)
         return self.project(self.stages(self.stem(heatmaps)))
 

@@ -46,8 +46,15 @@ class Attention(nn.Module):
 
     def attend(self, projected_query: Tensor, context: Tensor, key_mask: Tensor | None = None) -> Tensor:
         """`forward` with the query projection already applied (3DTS reads the projected queries too)."""
-        q = self.split(projected_query)
-        k, v = (self.split(t) for t in self.kv(context).chunk(2, dim=-1))
+        k, v = self.kv(context).chunk(2, dim=-1)
+        return self.proj(self.mix(projected_query, k, v, key_mask))
+
+    def mix(self, q: Tensor, k: Tensor, v: Tensor, key_mask: Tensor | None = None) -> Tensor:
+        """Projected (B, Nq, C) queries, (B, Nk, C) keys and values → (B, Nq, C) head outputs before `proj`.
+
+        The stride modules project each token once and gather the projections into their windows, and
+        apply `proj` after averaging a token's copies (an affine map commutes with a mean)."""
+        q, k, v = self.split(q), self.split(k), self.split(v)
         logits = (q * self.scale) @ k.transpose(-2, -1)
         if key_mask is not None:
             mask = key_mask.view(-1, 1, 1, key_mask.shape[-1])
@@ -55,8 +62,7 @@ class Attention(nn.Module):
         weights = logits.softmax(dim=-1)
         if self.keep_attention:
             self.last_attention = weights.detach()
-        out = (weights @ v).transpose(1, 2).flatten(2)
-        return self.proj(out)
+        return (weights @ v).transpose(1, 2).flatten(2)
 
 
 def offset_kernel(stride: int) -> int:

@@ -54,8 +54,11 @@ def kinematic_order(layout: Layout) -> tuple[int, ...]:
 
 def chain_windows(layout: Layout, window: int, stride: int) -> tuple[tuple[int, ...], ...]:
     """Windows of `window` joints along `kinematic_order`, one every `stride`, the last flush with the end."""
-    if window < 1 or stride < 1:
-        raise ConfigError(f"joint windows: need window >= 1 and stride >= 1, got {window} and {stride}")
+    if window < 1 or not 1 <= stride <= window:
+        raise ConfigError(
+            f"joint windows: need window >= 1 and 1 <= stride <= window (a longer stride skips joints), got "
+            f"window {window} and stride {stride}"
+        )
     order = kinematic_order(layout)
     size = min(window, len(order))
     starts = list(range(0, len(order) - size + 1, stride))
@@ -124,16 +127,30 @@ class JointStrideAttention(nn.Module):
 
     def forward(self, cross: Tensor, pose: Tensor) -> tuple[Tensor, Tensor]:
         b, m, t, v, c = pose.shape
-        n_windows = len(self.windows)
-        normed = self.norm(pose).reshape(b * m * t, v, c)
-        slots = normed.index_select(1, self.index).view(b * m * t * n_windows, self.width, c)
-        crossed = self.norm(cross).unsqueeze(1).expand(b, m * t * n_windows, 2, c).reshape(-1, 2, c)
-        tokens = torch.cat([crossed, slots], dim=1)
-        out = self.attention(tokens, tokens, self.key_mask.repeat(b * m * t, 1))
-        cross = cross + out[:, :2].reshape(b, m * t * n_windows, 2, c).mean(dim=1)
-        delta = self.scatter @ out[:, 2:].reshape(b * m * t, n_windows * self.width, c)  # (B·M·T, V, C)
-        pose = pose + delta.view(b, m, t, v, c)
+        n_windows, calls = len(self.windows), m * t * len(self.windows)
+        pose_qkv = project(self.attention, self.norm(pose).reshape(b * m * t, v, c))
+        cross_qkv = project(self.attention, self.norm(cross))
+        q, k, v_ = (
+            torch.cat(
+                [
+                    cc.unsqueeze(1).expand(b, calls, 2, c).reshape(-1, 2, c),
+                    pc.index_select(1, self.index).view(b * calls, self.width, c),
+                ],
+                dim=1,
+            )
+            for cc, pc in zip(cross_qkv, pose_qkv, strict=True)
+        )
+        out = self.attention.mix(q, k, v_, self.key_mask.repeat(b * m * t, 1))
+        cross = cross + self.attention.proj(out[:, :2].reshape(b, calls, 2, c).mean(dim=1))
+        mean = self.scatter @ out[:, 2:].reshape(b * m * t, n_windows * self.width, c)  # (B·M·T, V, C)
+        pose = pose + self.attention.proj(mean).view(b, m, t, v, c)
         return self.mlp(cross), self.mlp(pose)
+
+
+def project(attention: Attention, tokens: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Queries, keys and values of `tokens`, each token projected once before it is copied into calls."""
+    k, v = attention.kv(tokens).chunk(2, dim=-1)
+    return attention.q(tokens), k, v
 
 
 class TemporalStrideAttention(nn.Module):
@@ -175,11 +192,21 @@ class TemporalStrideAttention(nn.Module):
         key_mask = torch.tensor([[True, True] + [f >= 0 for f in row] for row in groups], device=pose.device)
         normed = self.norm(pose).permute(0, 1, 3, 2, 4).reshape(b * m * v, t, c)
         normed = torch.cat([normed, normed.new_zeros(b * m * v, 1, c)], dim=1)
-        slots = normed.index_select(1, order).view(b * m * v * g, length, c)
-        crossed = self.norm(cross).unsqueeze(1).expand(b, m * v * g, 2, c).reshape(-1, 2, c)
-        tokens = torch.cat([crossed, slots], dim=1)
-        out = self.attention(tokens, tokens, key_mask.repeat(b * m * v, 1))
-        cross = cross + out[:, :2].reshape(b, m * v * g, 2, c).mean(dim=1)
-        delta = out[:, 2:].reshape(b * m * v, g * length, c).index_select(1, inverse)
+        pose_qkv = project(self.attention, normed)
+        cross_qkv = project(self.attention, self.norm(cross))
+        calls = m * v * g
+        q, k, v_ = (
+            torch.cat(
+                [
+                    cc.unsqueeze(1).expand(b, calls, 2, c).reshape(-1, 2, c),
+                    pc.index_select(1, order).view(b * calls, length, c),
+                ],
+                dim=1,
+            )
+            for cc, pc in zip(cross_qkv, pose_qkv, strict=True)
+        )
+        out = self.attention.mix(q, k, v_, key_mask.repeat(b * m * v, 1))
+        cross = cross + self.attention.proj(out[:, :2].reshape(b, calls, 2, c).mean(dim=1))
+        delta = self.attention.proj(out[:, 2:].reshape(b * m * v, g * length, c).index_select(1, inverse))
         pose = pose + delta.view(b, m, v, t, c).permute(0, 1, 3, 2, 4)
         return self.mlp(cross), self.mlp(pose)

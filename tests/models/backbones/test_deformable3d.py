@@ -1,0 +1,140 @@
+"""The 3D deformable transformer: parameter count, shapes for 1 and 2 persons on 2D and 3D layouts, the
+switches, Option B's joint positions in the volume, argument checks, and one tiny `skelact fit` + `test`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from skelact.cli.main import main
+from skelact.errors import ConfigError, FormatError
+from skelact.inference.predictor import Predictor
+from skelact.models import create_model
+from skelact.models.backbones.deformable3d import Deformable3D
+from skelact.models.layers.deformable_sampling import sample_volume
+
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+TINY = {"dim": 16, "heads": 2, "size": 16, "volume_width": 0.125, "mlp_ratio": 1.0}
+
+
+def _net(layout: str = "ntu25", in_channels: int = 3, num_coords: int = 3, **options: object) -> Deformable3D:
+    torch.manual_seed(0)
+    model = create_model(
+        "deformable3d",
+        layout=layout,
+        in_channels=in_channels,
+        num_classes=7,
+        num_persons=2,
+        num_coords=num_coords,
+        **{**TINY, **options},  # type: ignore[arg-type]
+    )
+    assert isinstance(model, Deformable3D)
+    return model
+
+
+def test_parameter_count_at_the_defaults() -> None:
+    model = create_model("deformable3d", layout="kinect20", in_channels=3, num_classes=10, num_persons=1)
+    assert sum(p.numel() for p in model.parameters()) == 254_986
+
+
+@pytest.mark.parametrize(
+    ("layout", "in_channels", "num_coords", "persons"),
+    [("ntu25", 3, 3, 1), ("ntu25", 3, 3, 2), ("coco17", 3, 2, 1), ("coco17", 3, 2, 2), ("kinect20", 3, 3, 1)],
+)
+def test_forward_and_backward_shapes(layout: str, in_channels: int, num_coords: int, persons: int) -> None:
+    model = _net(layout, in_channels, num_coords)
+    x = torch.rand(2, persons, 9, model.layout.num_joints, in_channels)
+    features = model.forward_features(x)
+    assert features.shape == (2, model.num_features) and model.num_features == 2 * 16
+    logits = model.forward_head(features)
+    assert logits.shape == (2, 7)
+    logits.sum().backward()
+    offsets = model.blocks[0].deformable.search.offset[-1].weight  # type: ignore[union-attr]
+    assert offsets.grad is not None and offsets.grad.abs().sum() > 0
+    assert model.coord_embed.weight.grad is not None and model.coord_embed.weight.grad.abs().sum() > 0
+    assert model.inputs == ("keypoint",)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"pose_tokens": "volume"},
+        {"joint_grouping": "parts"},
+        {"fusion": "sum"},
+        {"temporal_partition": "chunked", "temporal_groups": 4},
+        {"use_volume": False},
+        {"use_pose": False},
+        {"volume_blocks": [1, 1, 1], "volume_temporal_stride": 2, "sample_stride": [1, 1, 1]},
+    ],
+)
+def test_switches_build_and_run(options: dict[str, object]) -> None:
+    model = _net(**options)
+    logits = model(torch.rand(2, 2, 10, 25, 3))
+    assert logits.shape == (2, 7) and torch.isfinite(logits).all()
+    assert (model.volume is None) == (options.get("use_volume") is False)
+
+
+def test_pose_tokens_option_b_read_the_volume_at_each_joint() -> None:
+    model = _net(pose_tokens="volume", volume_temporal_stride=2)
+    assert model.volume is not None
+    x = torch.rand(1, 1, 6, 25, 3)
+    points = model.volume.joint_voxels(x)  # (1, 1, 6, 25, 3) as (t, y, x)
+    col, row, _ = model.volume.render.pixel_coordinates(x)
+    torch.testing.assert_close(points[..., 1] * 4, row)  # two stride-2 stages: pixel / 4
+    torch.testing.assert_close(points[..., 2] * 4, col)
+    assert points[0, 0, :, 0, 0].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]  # frame / temporal stride
+    # a joint's heatmap peak lies at its position: the rendered heatmaps sampled there read the peak
+    heatmaps = model.volume.render(x)  # (1, 25, 6, 16, 16)
+    centre = torch.stack([torch.arange(6.0), row[0, 0, :, 3], col[0, 0, :, 3]], dim=-1).round().unsqueeze(0)
+    at_joint = sample_volume(heatmaps, centre)[0, :, 3]
+    assert (at_joint > 0.2).all()
+
+
+def test_the_rgb_volume_is_declared_but_refused_until_its_encoder_exists() -> None:
+    with pytest.raises(ConfigError, match="RGB frame encoder"):
+        _net(volume="rgb")
+    with pytest.raises(ConfigError, match="unknown appearance volume"):
+        _net(volume="depth")
+
+
+def test_bad_arguments_and_inputs_are_refused() -> None:
+    with pytest.raises(ConfigError, match="num_coords"):
+        _net(in_channels=6)
+    with pytest.raises(ConfigError, match="both off"):
+        _net(use_volume=False, use_pose=False)
+    with pytest.raises(ConfigError, match="needs both streams"):
+        _net(pose_tokens="volume", use_volume=False)
+    with pytest.raises(FormatError, match="max_frames"):
+        _net(max_frames=8)(torch.rand(1, 1, 9, 25, 3))
+    with pytest.raises(FormatError, match="persons"):
+        _net()(torch.rand(1, 3, 4, 25, 3))
+
+
+def test_deformable3d_trains_tests_and_predicts_from_the_cli(synthetic_store_3d: Path, tmp_path: Path) -> None:
+    common = [
+        "--config", str(CONFIGS / "trainer" / "cpu.yaml"),
+        "--config", str(CONFIGS / "data" / "synthetic3d.yaml"),
+        "--config", str(CONFIGS / "model" / "deformable3d.yaml"),
+        "--model.model_args", json.dumps(TINY),
+        "--data.store", str(synthetic_store_3d),
+        "--data.clip_len", "8",
+        "--data.batch_size", "16",
+        "--trainer.enable_progress_bar", "false",
+        "--trainer.precision", "32-true",
+        "--trainer.default_root_dir", str(tmp_path),
+    ]  # fmt: skip
+    assert main(["fit", *common, "--trainer.max_epochs", "1"]) == 0
+    checkpoint = tmp_path / "version_0" / "checkpoints" / "last.ckpt"
+    assert main(["test", *common, "--ckpt_path", str(checkpoint), "--model.report_worst", "0"]) == 0
+    metrics = json.loads(next(tmp_path.rglob("metrics.json")).read_text())
+    assert 0.0 <= metrics["top1"] <= 1.0
+    predictor = Predictor.from_checkpoint(checkpoint)
+    assert predictor.record.model == "deformable3d" and predictor.record.inputs == ("keypoint",)
+    assert dict(predictor.record.model_args)["dim"] == 16
+    moving = np.random.default_rng(0).normal(size=(20, 25, 3)).astype(np.float32)
+    prediction = predictor.predict_array(moving, top_k=2)
+    assert len(prediction.classes) == 2 and 0 < sum(prediction.probabilities) <= 1 + 1e-6
