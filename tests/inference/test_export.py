@@ -22,7 +22,11 @@ onnxruntime = pytest.importorskip(
 pytest.importorskip("onnx", reason="the export extra (onnx, onnxruntime) is not installed")
 
 CLIP_LEN, PERSONS = 12, 2
-COORDINATES_ONLY = {"heatmap_c3d"}
+# Heatmap models render their input from the coordinates; their narrowest settings.
+COORDINATES_ONLY = {
+    "heatmap_c3d": {"width": 0.125, "blocks": [1, 1, 1], "size": 16},
+    "deformable3d": {"dim": 16, "heads": 2, "size": 16, "volume_width": 0.125, "mlp_ratio": 1.0},
+}
 
 
 def _tiny_net(name: str) -> nn.Module:
@@ -36,7 +40,7 @@ def _tiny_net(name: str) -> nn.Module:
     narrow = {"base_channels": 8, "hidden_size": 16}  # the graph backbones' and the BiGRU's width
     options = {k: v for k, v in narrow.items() if k in model_options(name)}
     if name in COORDINATES_ONLY:
-        options = {"width": 0.125, "blocks": [1, 1, 1], "size": 16}
+        options = COORDINATES_ONLY[name]
     backbone = create_model(
         name,
         layout="ntu25",

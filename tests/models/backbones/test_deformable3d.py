@@ -38,7 +38,7 @@ def _net(layout: str = "ntu25", in_channels: int = 3, num_coords: int = 3, **opt
 
 def test_parameter_count_at_the_defaults() -> None:
     model = create_model("deformable3d", layout="kinect20", in_channels=3, num_classes=10, num_persons=1)
-    assert sum(p.numel() for p in model.parameters()) == 254_986
+    assert sum(p.numel() for p in model.parameters()) == 165_864
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_switches_build_and_run(options: dict[str, object]) -> None:
 
 
 def test_pose_tokens_option_b_read_the_volume_at_each_joint() -> None:
-    model = _net(pose_tokens="volume", volume_temporal_stride=2)
+    model = _net(pose_tokens="volume", volume_temporal_stride=2, volume_frame_step=1)
     assert model.volume is not None
     x = torch.rand(1, 1, 6, 25, 3)
     points = model.volume.joint_voxels(x)  # (1, 1, 6, 25, 3) as (t, y, x)
@@ -87,6 +87,16 @@ def test_pose_tokens_option_b_read_the_volume_at_each_joint() -> None:
     torch.testing.assert_close(points[..., 1] * 4, row)  # two stride-2 stages: pixel / 4
     torch.testing.assert_close(points[..., 2] * 4, col)
     assert points[0, 0, :, 0, 0].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]  # frame / temporal stride
+    stepped = _net(pose_tokens="volume", volume_frame_step=2).volume  # every 2nd frame rendered
+    assert stepped is not None and stepped.joint_voxels(x)[0, 0, :, 0, 0].tolist() == [
+        0.0,
+        0.5,
+        1.0,
+        1.5,
+        2.0,
+        2.5,
+    ]
+    assert stepped(x, {}).shape[2] == 3
     # a joint's heatmap peak lies at its position: the rendered heatmaps sampled there read the peak
     heatmaps = model.volume.render(x)  # (1, 25, 6, 16, 16)
     centre = torch.stack([torch.arange(6.0), row[0, 0, :, 3], col[0, 0, :, 3]], dim=-1).round().unsqueeze(0)
@@ -114,7 +124,31 @@ def test_bad_arguments_and_inputs_are_refused() -> None:
         _net()(torch.rand(1, 3, 4, 25, 3))
 
 
-def test_deformable3d_trains_tests_and_predicts_from_the_cli(synthetic_store_3d: Path, tmp_path: Path) -> None:
+def test_onnx_export_matches_eager_with_nonzero_offsets(tmp_path: Path) -> None:
+    """The generic export test (tests/inference/test_export.py) runs at zero offsets; here the offsets are
+    random, so the exported sampler reads between voxels and off the volume's edges as eager does, in 3DTS
+    and for the pose tokens of Option B."""
+    onnxruntime = pytest.importorskip("onnxruntime", reason="the export extra is not installed")
+    from skelact.inference.export import export_model
+    from skelact.inference.pipeline import InputModel
+    from skelact.models.inputs.modality import ModalityFeatures
+
+    net = InputModel(ModalityFeatures("ntu25", "j", num_coords=3), _net(pose_tokens="volume")).eval()
+    for block in net.backbone.blocks:
+        torch.nn.init.normal_(block.deformable.search.offset[-1].weight, std=1.0)
+    x = torch.rand(3, 2, 12, 25, 3) - 0.5
+    x[0, 1] = 0.0
+    with torch.no_grad():
+        eager = net(x).numpy()
+    path = export_model(net, tmp_path / "m.onnx", "onnx", clip_len=12, persons=2)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"keypoint": x.numpy()})[0], eager, atol=1e-4, rtol=0)
+    assert np.abs(eager).max() > 1e-3  # not a trivially zero output
+
+
+def test_deformable3d_trains_tests_and_predicts_from_the_cli(
+    synthetic_store_3d: Path, tmp_path: Path
+) -> None:
     common = [
         "--config", str(CONFIGS / "trainer" / "cpu.yaml"),
         "--config", str(CONFIGS / "data" / "synthetic3d.yaml"),
