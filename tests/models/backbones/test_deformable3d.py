@@ -104,6 +104,23 @@ def test_pose_tokens_option_b_read_the_volume_at_each_joint() -> None:
     assert (at_joint > 0.2).all()
 
 
+def test_explain_gives_joint_frame_and_sampling_maps_and_switches_recording_off() -> None:
+    model = _net(depth=2, joint_window=30).eval()  # one window holding every joint
+    x = torch.rand(2, 2, 6, 25, 3)
+    out = model.explain(x)
+    torch.testing.assert_close(out["logits"], model(x))
+    assert out["joints"].shape == out["frames"].shape == (2, 2, 6, 25)
+    assert out["points"].shape == (2, 2, 2, 2 * 2 * 2, 3)  # blocks, groups, 3 x 4 x 4 volume at stride 2
+    # with one window, each frame's cross-to-joint weights plus the cross-to-cross weights make one softmax
+    assert (out["joints"] > 0).all() and (out["joints"].sum(dim=-1) < 1).all()
+    assert (out["frames"] > 0).all() and (out["frames"] < 1).all()
+    attention = model.blocks[0].joint.attention  # type: ignore[union-attr]
+    assert not attention.keep_attention and attention.last_attention is None
+    assert "joints" not in _net(use_pose=False).explain(x) and "points" not in _net(use_volume=False).explain(
+        x
+    )
+
+
 def test_the_rgb_volume_is_declared_but_refused_until_its_encoder_exists() -> None:
     with pytest.raises(ConfigError, match="RGB frame encoder"):
         _net(volume="rgb")

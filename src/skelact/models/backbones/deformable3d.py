@@ -270,6 +270,38 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
     def forward(self, x: Tensor, **modalities: Tensor) -> Tensor:  # type: ignore[override]
         return self.forward_head(self.forward_features(x, **modalities))
 
+    @torch.no_grad()
+    def explain(self, x: Tensor, **modalities: Tensor) -> dict[str, Tensor]:
+        """Logits and the maps the paper offers as explanations, each averaged over the blocks:
+
+        - ``joints`` (B, M, T, V): the cross tokens' joint-stride attention to each joint (important joints);
+        - ``frames`` (B, M, T, V): their temporal-stride attention to each frame of each joint;
+        - ``points`` (B, L, G, N_s, 3): where 3DTS sampled the volume, (t, y, x) in volume voxels.
+
+        A stream that is off gives no maps of its own."""
+        joint_units = [blk.joint for blk in self.blocks if blk.joint is not None]
+        frame_units = [blk.temporal for blk in self.blocks if blk.temporal is not None]
+        searches = [blk.deformable.search for blk in self.blocks if blk.deformable is not None]
+        for unit in (*joint_units, *frame_units):
+            unit.attention.keep_attention = True
+        for search in searches:
+            search.keep_points = True
+        try:
+            logits = self(x, **modalities)
+            b, m, t, v, _ = x.shape
+            out = {"logits": logits}
+            if joint_units:
+                out["joints"] = torch.stack([u.joint_map((b, m, t)) for u in joint_units]).mean(dim=0)
+                out["frames"] = torch.stack([u.frame_map((b, m, t, v)) for u in frame_units]).mean(dim=0)
+            if searches:
+                out["points"] = torch.stack([s.last_points for s in searches], dim=1)  # type: ignore[misc]
+            return out
+        finally:
+            for unit in (*joint_units, *frame_units):
+                unit.attention.keep_attention, unit.attention.last_attention = False, None
+            for search in searches:
+                search.keep_points, search.last_points = False, None
+
 
 @register_model("deformable3d")
 @builds(Deformable3D)

@@ -146,6 +146,16 @@ class JointStrideAttention(nn.Module):
         pose = pose + self.attention.proj(mean).view(b, m, t, v, c)
         return self.mlp(cross), self.mlp(pose)
 
+    def joint_map(self, shape: tuple[int, int, int]) -> Tensor:
+        """(B, M, T, V): how much the cross tokens attended to each joint in the latest call (mean over heads,
+        the two cross tokens and the windows holding the joint); needs `attention.keep_attention`."""
+        maps = self.attention.last_attention
+        if maps is None:
+            raise ConfigError("joint_map needs attention.keep_attention on during the forward pass")
+        b, m, t = shape
+        cross_to_joints = maps[:, :, :2, 2:].mean(dim=(1, 2)).reshape(b * m * t, -1)  # (B·M·T, windows·w)
+        return (cross_to_joints @ self.scatter.t()).view(b, m, t, -1)
+
 
 def project(attention: Attention, tokens: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Queries, keys and values of `tokens`, each token projected once before it is copied into calls."""
@@ -210,3 +220,17 @@ class TemporalStrideAttention(nn.Module):
         delta = self.attention.proj(out[:, 2:].reshape(b * m * v, g * length, c).index_select(1, inverse))
         pose = pose + delta.view(b, m, v, t, c).permute(0, 1, 3, 2, 4)
         return self.mlp(cross), self.mlp(pose)
+
+    def frame_map(self, shape: tuple[int, int, int, int]) -> Tensor:
+        """(B, M, T, V): how much the cross tokens attended to each frame of each joint in the latest call
+        (mean over heads and the two cross tokens; each set of frames shares one softmax with the cross
+        tokens); needs `attention.keep_attention`."""
+        maps = self.attention.last_attention
+        if maps is None:
+            raise ConfigError("frame_map needs attention.keep_attention on during the forward pass")
+        b, m, t, v = shape
+        groups = self.frame_groups(t)
+        flat = [f for row in groups for f in row]
+        inverse = torch.tensor([flat.index(f) for f in range(t)], device=maps.device)
+        cross_to_frames = maps[:, :, :2, 2:].mean(dim=(1, 2)).reshape(b * m * v, -1).index_select(1, inverse)
+        return cross_to_frames.view(b, m, v, t).transpose(2, 3)
