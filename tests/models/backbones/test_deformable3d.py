@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from skelact.cli.main import main
 from skelact.errors import ConfigError, FormatError
@@ -39,6 +40,24 @@ def _net(layout: str = "ntu25", in_channels: int = 3, num_coords: int = 3, **opt
 def test_parameter_count_at_the_defaults() -> None:
     model = create_model("deformable3d", layout="kinect20", in_channels=3, num_classes=10, num_persons=1)
     assert sum(p.numel() for p in model.parameters()) == 165_864
+
+
+@pytest.mark.parametrize(
+    ("config", "layout", "classes", "persons", "params"),
+    [
+        ("deformable3d.yaml", "kinect20", 10, 1, 165_864),
+        ("deformable3d_paper.yaml", "coco17", 60, 2, 11_801_896),
+    ],
+)
+def test_the_configs_build_the_documented_models(
+    config: str, layout: str, classes: int, persons: int, params: int
+) -> None:
+    """The parameter counts docs/methods/deformable3d.md and the builder's docstring state."""
+    options = yaml.safe_load((CONFIGS / "model" / config).read_text())["model"]["model_args"]
+    model = create_model(
+        "deformable3d", layout=layout, in_channels=3, num_classes=classes, num_persons=persons, **options
+    )
+    assert sum(p.numel() for p in model.parameters()) == params
 
 
 @pytest.mark.parametrize(
