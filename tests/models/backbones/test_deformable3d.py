@@ -140,6 +140,16 @@ def test_explain_gives_joint_frame_and_sampling_maps_and_switches_recording_off(
     )
 
 
+def test_bf16_autocast_trains_with_sampling_positions_in_float32() -> None:
+    model = _net(pose_tokens="volume")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(torch.rand(2, 2, 8, 25, 3))
+    assert torch.isfinite(logits).all()
+    logits.float().sum().backward()
+    offsets = model.blocks[0].deformable.search.offset[-1].weight  # type: ignore[union-attr]
+    assert offsets.grad is not None and offsets.grad.abs().sum() > 0
+
+
 def test_the_rgb_volume_is_declared_but_refused_until_its_encoder_exists() -> None:
     with pytest.raises(ConfigError, match="RGB frame encoder"):
         _net(volume="rgb")

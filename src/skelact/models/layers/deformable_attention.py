@@ -113,7 +113,7 @@ class TokenSearch3D(nn.Module):
             self.offset(query.reshape(b * g, c // g, t, h, w)).tanh() * self.span
         )  # (B·G, 3, T', H', W')
         grid = reference_grid((t, h, w), self.stride, device=value.device)  # (T', H', W', 3)
-        points = grid.permute(3, 0, 1, 2).unsqueeze(0).to(offsets.dtype) + offsets
+        points = grid.permute(3, 0, 1, 2).unsqueeze(0) + offsets.float()
         points = points.flatten(2).transpose(1, 2)  # (B·G, N_s, 3) as (t, y, x)
         if self.keep_points:
             self.last_points = points.detach().view(b, g, -1, 3)

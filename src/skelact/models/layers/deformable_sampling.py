@@ -30,7 +30,7 @@ def sample_volume(volume: Tensor, points: Tensor) -> Tensor:
         )
     b, c, t, h, w = volume.shape
     flat = volume.reshape(b, c, t * h * w)
-    points = points.to(volume.dtype)
+    points = points.float()  # positions in float32 even under bf16 autocast: bf16 keeps 8 bits of mantissa
     base = points.floor()
     frac = points - base  # the gradient flows through here; the corners are constants
     base = base.long()
@@ -47,7 +47,7 @@ def sample_volume(volume: Tensor, points: Tensor) -> Tensor:
             valid = valid & (at >= 0) & (at < size)
             index = index * size + at.clamp(0, size - 1)
         values = flat.gather(2, index.unsqueeze(1).expand(b, c, -1))
-        out = out + values * (weight * valid.to(weight.dtype)).unsqueeze(1)
+        out = out + values * (weight * valid.to(weight.dtype)).to(values.dtype).unsqueeze(1)
     return out.transpose(1, 2)
 
 
