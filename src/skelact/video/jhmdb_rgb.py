@@ -29,8 +29,8 @@ import numpy as np
 
 from skelact.atomic import atomic_write
 from skelact.data.formats.jhmdb_ddnet import JHMDB21_CLASSES
-from skelact.data.prepare.job import PrepareJob
 from skelact.data.prepare.jhmdb import JhmdbSplits
+from skelact.data.prepare.job import PrepareJob
 from skelact.data.prepare.options import RunOptions
 from skelact.data.prepare.registry import JobRecipe, register_preparer
 from skelact.data.prepare.runner import PrepareSummary
@@ -89,7 +89,9 @@ def read_official_splits(path: Path) -> dict[str, dict[str, str]]:
                         continue
                     if len(fields) != 2:
                         raise FormatError(
-                            f"expected '<clip>.avi <1|2>', got {line!r}", path=path, where=f"{name} line {number}"
+                            f"expected '<clip>.avi <1|2>', got {line!r}",
+                            path=path,
+                            where=f"{name} line {number}",
                         )
                     if fields[1] in SPLIT_PARTS:
                         membership.setdefault(fields[0], {})[f"split{k}"] = SPLIT_PARTS[fields[1]]
@@ -104,7 +106,9 @@ def find_jhmdb_videos(raw: Path) -> list[JhmdbVideo]:
     """The clips under ``raw/videos/<class>/``, in class then name order, with their split membership."""
     videos = raw / "videos"
     if not videos.is_dir():
-        raise ConfigError(f"{videos} is not a folder", hint="`raw` takes the folder with videos/<class>/*.avi")
+        raise ConfigError(
+            f"{videos} is not a folder", hint="`raw` takes the folder with videos/<class>/*.avi"
+        )
     membership = read_official_splits(raw / "splits.zip")
     found: list[JhmdbVideo] = []
     for label, class_name in enumerate(JHMDB21_CLASSES):
@@ -114,12 +118,15 @@ def find_jhmdb_videos(raw: Path) -> list[JhmdbVideo]:
         for path in sorted(folder.glob("*.avi")):
             parts = membership.pop(path.name, {})
             found.append(
-                JhmdbVideo(label, class_name, f"videos/{class_name}/{path.name}", tuple(sorted(parts.items())))
+                JhmdbVideo(
+                    label, class_name, f"videos/{class_name}/{path.name}", tuple(sorted(parts.items()))
+                )
             )
     if membership:
         missing = sorted(membership)
         raise FormatError(
-            f"{len(missing)} clips listed in the splits have no video, e.g. {missing[0]}", path=raw / "splits.zip"
+            f"{len(missing)} clips listed in the splits have no video, e.g. {missing[0]}",
+            path=raw / "splits.zip",
         )
     return found
 
