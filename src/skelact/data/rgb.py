@@ -21,6 +21,7 @@ in order up to the last one needed; the others are grabbed without conversion.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,12 @@ def video_path(store: Any, index: int, root: str | Path | None = None) -> Path:
     return Path(base) / path
 
 
-def read_video_frames(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-    """RGB uint8 frames (len(wanted), H, W, 3) for the sorted unique frame numbers `wanted`, and (H, W).
+def decode_frames(path: Path, wanted: np.ndarray) -> Iterator[np.ndarray]:
+    """BGR uint8 frames (H, W, 3) for the sorted unique frame numbers `wanted`, one at a time.
 
     Reads sequentially up to the last wanted frame (seeking is unreliable in many AVI files and buys
-    little on short clips); frames not wanted are only grabbed."""
+    little on short clips); frames not wanted are only grabbed, never converted. Frames are yielded one by
+    one so that a caller crops each before the next is decoded: a 1080p frame is 6 MB."""
     cv2 = opencv()
     if not path.is_file():
         raise FormatError("video file does not exist", path=path, hint="check the store's video_root")
@@ -72,7 +74,6 @@ def read_video_frames(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, tuple
     try:
         if not capture.isOpened():
             raise FormatError("OpenCV cannot open this video", path=path, hint="convert it to .mp4 or .avi")
-        frames: list[np.ndarray] = []
         position = 0
         for target in wanted.tolist():
             while position < target:
@@ -87,10 +88,9 @@ def read_video_frames(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, tuple
                     hint="the video does not match its skeleton sample (docs/rgb.md, Pairing)",
                 )
             position += 1
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            yield frame
     finally:
         capture.release()
-    return np.stack(frames), frames[0].shape[:2]
 
 
 def square_box(box: np.ndarray | None, image_size: tuple[int, int], padding: float) -> tuple[int, int, int]:
@@ -157,16 +157,20 @@ class RgbCrops:
         video_frames = meta.get("video_frames")
         shown = frames if video_frames is None else np.asarray(video_frames, dtype=np.int64)[frames]
         wanted, inverse = np.unique(shown, return_inverse=True)
-        decoded, image_size = read_video_frames(path, wanted)
         positions = inverse.reshape(frames.shape)
         out = np.empty((*frames.shape, 3, self.size, self.size), dtype=np.uint8)
-        for k in range(frames.shape[0]):
-            box = self._box(store, index, meta, frames[k], image_size)
-            left, top, side = square_box(box, image_size, self.padding)
-            for t, position in enumerate(positions[k].tolist()):
-                crop = decoded[position, top : top + side, left : left + side]
+        boxes: list[tuple[int, int, int]] = []
+        for position, frame in enumerate(decode_frames(path, wanted)):
+            if not boxes:  # the frame size comes from the first decoded frame, not the header
+                image_size = (int(frame.shape[0]), int(frame.shape[1]))
+                for k in range(frames.shape[0]):
+                    box = self._box(store, index, meta, frames[k], image_size)
+                    boxes.append(square_box(box, image_size, self.padding))
+            for k, t in np.argwhere(positions == position).tolist():
+                left, top, side = boxes[k]
+                crop = frame[top : top + side, left : left + side]
                 resized = cv2.resize(crop, (self.size, self.size), interpolation=cv2.INTER_AREA)
-                out[k, t] = resized.transpose(2, 0, 1)
+                out[k, t] = resized[..., ::-1].transpose(2, 0, 1)  # BGR -> RGB, channels first
         return out
 
     def _box(
