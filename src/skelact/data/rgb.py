@@ -15,8 +15,9 @@ inside), and resized to `size` x `size`. A clip where nobody is visible gets the
 per clip, not per frame, so the crops keep the person's motion, as the keypoints do.
 
 Decoding uses OpenCV (``opencv-python-headless``, the `video` extra): already a dependency of skelact's
-video path, it decodes AVI and MP4, and reads the frame count and size from the header. Frames are read
-in order up to the last one needed; the others are grabbed without conversion.
+video path (which estimated the J-HMDB poses from the very same decoded frames), and it decodes AVI and
+MP4. Frames are read in order up to the last one needed; the others are grabbed without conversion, and
+each needed frame is cropped before the next is decoded.
 """
 
 from __future__ import annotations
