@@ -13,6 +13,7 @@ from skelact.errors import SkelactError
 
 def run_prepare(args: list[str]) -> int:
     from skelact.data.prepare.registry import load_preparers
+    from skelact.video import jhmdb_rgb  # noqa: F401  registers `jhmdb-rgb` (the data layer cannot import video)
 
     parser = QuietArgumentParser(prog="skelact prepare", description="Write a packed store.")
     sources = parser.add_subparsers(dest="source", required=True, parser_class=QuietArgumentParser)

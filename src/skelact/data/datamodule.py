@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,9 +40,12 @@ class ClipDataset(Dataset):
         num_views: int = 1,
         up_axis: Literal["y", "-y", "z", "-z", "x", "-x"] | None = None,
         modalities: tuple[str, ...] = (KEYPOINT,),
+        modality_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.store = store
         self.modalities = check_modalities(modalities)
+        options = modality_options or {}
+        self.readers = {name: modality_reader(name, options.get(name)) for name in self.modalities[1:]}
         self.indices = np.asarray(indices, dtype=np.int64)
         self.spec = spec
         self.test_mode = test_mode
@@ -73,8 +77,8 @@ class ClipDataset(Dataset):
         if len(self.modalities) > 1:
             frames = np.concatenate([shown for _, shown in views])
             item["frames"] = torch.from_numpy(frames)
-            for name in self.modalities[1:]:
-                item[name] = torch.as_tensor(modality_reader(name)(self.store, index, frames))
+            for name, reader in self.readers.items():
+                item[name] = torch.as_tensor(reader(self.store, index, frames))
         return {**item, "label": int(self.store.labels[index]), "index": index}
 
 
@@ -127,6 +131,8 @@ class SkeletonDataModule(L.LightningDataModule):
         modalities: sample modalities loaded besides ``keypoint`` (`skelact.data.modalities`), e.g.
             ``[frame_index]``; a method adds the ones its model reads (`require_modalities`), so configs
             need not name them.
+        modality_options: settings of the modality readers by name, e.g. ``{rgb: {size: 112, padding:
+            0.25}}`` (`skelact.data.rgb.RgbCrops`); checked here, applied when the modality is loaded.
     """
 
     def __init__(
@@ -155,6 +161,7 @@ class SkeletonDataModule(L.LightningDataModule):
         num_views: int = 1,
         up_axis: Literal["y", "-y", "z", "-z", "x", "-x"] | None = None,
         modalities: list[str] | None = None,
+        modality_options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -199,6 +206,11 @@ class SkeletonDataModule(L.LightningDataModule):
             raise ConfigError(f"data.num_views must be at least 1, got {num_views}")
         self.num_views = num_views
         self.modalities = check_modalities(modalities or ())
+        self.modality_options = dict(modality_options or {})
+        for name, options in self.modality_options.items():
+            if name == KEYPOINT:
+                raise ConfigError("data.modality_options: the keypoint clips are set by the clip options")
+            modality_reader(name, options)  # unknown names and bad options stop here
         self._samplers: list[EpochSampler] = []
 
     # Values linked into the model's arguments by the CLI.
@@ -266,6 +278,7 @@ class SkeletonDataModule(L.LightningDataModule):
             seed=self.seed,
             num_views=self.num_views,
             modalities=self.modalities,
+            modality_options=self.modality_options,
         )
         sampler = self._sampler(dataset, train=train)
         return DataLoader(

@@ -10,31 +10,42 @@ CTR-GCN's interpolating ``crop_resize`` sampling, the nearest stored frame).
 attribute, `skelact.inference.pipeline.InputModel.inputs`), the method asks the datamodule for them, and
 the checkpoint's pipeline record lists them. Modalities derived from the keypoints on the device (pose
 heatmaps, `skelact.models.inputs.heatmap`) are part of the model and need no reader.
+
+A reader with settings (RGB crops: size, padding) is registered as a class: `modality_reader` builds it
+from the options the datamodule's ``modality_options`` give for its name. Readers living in other modules
+of `skelact.data` are imported on first lookup (`MODALITY_MODULES`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from skelact.errors import ConfigError
 
 KEYPOINT = "keypoint"
+# Modules holding registered readers, imported on first lookup (they import this module).
+MODALITY_MODULES = ("skelact.data.rgb",)
 
 
 class ModalityReader(Protocol):
     def __call__(self, store: Any, index: int, frames: np.ndarray) -> np.ndarray: ...
 
 
-_READERS: dict[str, ModalityReader] = {}
+_READERS: dict[str, Any] = {}  # a reader function, or a reader class built with options
+_loaded = False
+
+R = TypeVar("R")
 
 
-def register_modality(name: str) -> Callable[[ModalityReader], ModalityReader]:
-    """Decorator registering the reader of a sample modality under `name`."""
+def register_modality(name: str) -> Callable[[R], R]:
+    """Decorator registering the reader of a sample modality under `name`: a function, or a class whose
+    instances are readers and whose keyword arguments are the modality's options."""
 
-    def decorator(reader: ModalityReader) -> ModalityReader:
+    def decorator(reader: R) -> R:
         if name == KEYPOINT or name in _READERS:
             raise ConfigError(f"sample modality {name!r} is registered twice")
         _READERS[name] = reader
@@ -43,16 +54,37 @@ def register_modality(name: str) -> Callable[[ModalityReader], ModalityReader]:
     return decorator
 
 
+def _load() -> dict[str, Any]:
+    global _loaded
+    if not _loaded:
+        for module in MODALITY_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+    return _READERS
+
+
 def list_modalities() -> list[str]:
-    return [KEYPOINT, *sorted(_READERS)]
+    return [KEYPOINT, *sorted(_load())]
 
 
-def modality_reader(name: str) -> ModalityReader:
+def modality_reader(name: str, options: Mapping[str, Any] | None = None) -> ModalityReader:
+    """The reader of `name`, built with `options` when it is a class; options for a plain reader, or ones
+    its class does not take, are one ConfigError."""
     try:
-        return _READERS[name]
+        reader = _load()[name]
     except KeyError:
         raise ConfigError(
             f"unknown sample modality {name!r}", hint=f"known modalities: {', '.join(list_modalities())}"
+        ) from None
+    if not isinstance(reader, type):
+        if options:
+            raise ConfigError(f"sample modality {name!r} takes no options, got {', '.join(options)}")
+        return reader
+    try:
+        return reader(**dict(options or {}))
+    except TypeError as err:
+        raise ConfigError(
+            f"bad options for sample modality {name!r}: {err}", hint=f"see the docstring of {reader.__name__}"
         ) from None
 
 

@@ -1,9 +1,10 @@
 """The labels CSV of "bring your own data": one row per clip file, with its label and optional metadata.
 
 Columns (header required, names case-insensitive): ``file`` (path relative to the data folder), ``label``,
-and optionally ``split``, ``subject``, ``view``, and ``width`` and ``height`` (the video frame size in pixels,
-stored as ``img_shape`` = (height, width) for ``normalize: image``); any other column is kept in each
-sample's meta as a string.
+and optionally ``split``, ``subject``, ``view``, ``width`` and ``height`` (the video frame size in pixels,
+stored as ``img_shape`` = (height, width) for ``normalize: image``), and ``video`` (the clip's video file,
+relative to the data folder like ``file``, for the ``rgb`` modality: docs/rgb.md); any other column is
+kept in each sample's meta as a string.
 
 Labels are class names or 0-based integer class indices:
 - with a class-names file (one name per line), a label must be one of its names, or, when every label in the
@@ -33,7 +34,7 @@ from typing import Any
 from skelact.errors import FormatError
 
 REQUIRED_COLUMNS = ("file", "label")
-KNOWN_COLUMNS = ("file", "label", "split", "subject", "view", "width", "height")
+KNOWN_COLUMNS = ("file", "label", "split", "subject", "view", "width", "height", "video")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")  # decimal text only: no nan, inf, 0x1
 MAX_LISTED_OUTSIDE = 5
@@ -119,6 +120,9 @@ def read_clip_labels(
     numeric_labels = all(_NUMBER.match(label) for label in labels_text)
     names, label_of = _resolve_labels(csv_path, records, class_names, numeric_labels)
     _refuse_outside(csv_path, root, records)
+    if "video" in header:
+        _refuse_outside(csv_path, root, records, column="video")
+        _refuse_missing_videos(csv_path, root, records)
     typed = {c: _typed_column([r[c] for _, r in records]) for c in ("subject", "view") if c in header}
 
     rows: list[ClipRow] = []
@@ -326,12 +330,27 @@ def _refuse_numeric_aliases(path: Path, records: list[tuple[int, dict[str, str]]
             )
 
 
-def _refuse_outside(path: Path, root: Path, records: list[tuple[int, dict[str, str]]]) -> None:
+def _refuse_missing_videos(path: Path, root: Path, records: list[tuple[int, dict[str, str]]]) -> None:
+    """A ``video`` column names existing files: a missing one fails now, not in the first training batch."""
+    missing = [(line, record["video"]) for line, record in records if not (root / record["video"]).is_file()]
+    if missing:
+        shown = ", ".join(f"line {line} {video!r}" for line, video in missing[:MAX_LISTED_OUTSIDE])
+        raise FormatError(
+            f"{len(missing)} video file(s) do not exist under {root}: {shown}",
+            path=path,
+            where=f"line {missing[0][0]}",
+            hint="the video column takes paths relative to the data folder (--raw)",
+        )
+
+
+def _refuse_outside(
+    path: Path, root: Path, records: list[tuple[int, dict[str, str]]], column: str = "file"
+) -> None:
     """Every listed file must resolve (``..`` and symbolic links followed) inside `root`."""
     base = root.resolve()
     outside: list[tuple[int, str, Path]] = []
     for line, record in records:
-        file = record["file"]
+        file = record[column]
         target = (root / file).resolve()
         if os.path.isabs(file) or not target.is_relative_to(base):
             outside.append((line, file, target))

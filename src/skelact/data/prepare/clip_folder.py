@@ -140,6 +140,8 @@ def plan_clip_folder(raw: Path, options: ClipFolderOptions, *, recipe: str) -> C
         "unlisted_count": len(unlisted),
         "unlisted": unlisted[:MAX_LISTED_UNLISTED],
     }
+    if "video" in labels.columns:  # the rgb modality reads meta["video"] relative to this folder
+        provenance["video_root"] = str(raw.resolve())
     return ClipFolderPlan(
         labels=labels,
         layout=layout,

@@ -18,10 +18,15 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from skelact.data.formats.ntu_presets import PRESETS, NtuPreset, apply_preset, get_preset
+import numpy as np
+
+from skelact.data.formats.ntu_presets import PRESETS, NtuPreset, PresetResult, apply_preset, get_preset
 from skelact.data.formats.ntu_skeleton import (
+    JOINT_FIELDS,
     SUFFIX,
+    NtuRecording,
     find_missing_lists,
     parse_ntu_name,
     read_missing_list,
@@ -37,10 +42,18 @@ from skelact.errors import ConfigError, FormatError
 from skelact.options import Options, option
 
 MISSING_REASON = "official missing-skeleton list"
+KINECT_COLOUR_SIZE = (1080, 1920)  # (H, W) of the Kinect v2 colour frames the colorX/colorY refer to
+COLOUR_XY = [JOINT_FIELDS.index("color_x"), JOINT_FIELDS.index("color_y")]
 
 
 def parse_ntu_item(
-    path: str, *, preset: NtuPreset, benchmark: str, missing: frozenset[str] = frozenset()
+    path: str,
+    *,
+    preset: NtuPreset,
+    benchmark: str,
+    missing: frozenset[str] = frozenset(),
+    video_root: str | None = None,
+    video_dir: str | None = None,
 ) -> list[SkeletonSample]:
     """Worker entry point: one ``.skeleton`` file to one sample (or SkipItem / FormatError)."""
     name = parse_ntu_name(Path(path).name, path=path)
@@ -64,8 +77,39 @@ def parse_ntu_item(
         "num_bodies": int(result.info.get("num_bodies", 0)),
         "raw_frames": recording.num_frames,
     }
+    if video_root is not None:
+        meta.update(video_link(recording, result, preset, Path(video_root), video_dir))
     sample = SkeletonSample(result.keypoint, label=name.action - 1, meta=meta, sample_id=name.name)
     return [sample.validate(num_joints=25, num_channels=3, num_classes=bench.max_action, source=path)]
+
+
+def video_link(
+    recording: NtuRecording, result: PresetResult, preset: NtuPreset, root: Path, video_dir: str | None
+) -> dict[str, Any]:
+    """``video`` and ``video_box`` for the ``rgb`` modality (docs/rgb.md): the sample's ``<name>_rgb.avi``
+    in `video_dir` (default: beside the .skeleton file), and the box around the kept bodies' colour-image
+    joints. Linked only when stored frame t is video frame t (body-ID presets that dropped no frame)."""
+    folder = Path(video_dir) if video_dir is not None else recording.path.parent
+    video = folder / f"{recording.sample_name}_rgb.avi"
+    aligned = preset.selection == "body_id" and result.keypoint.shape[1] == recording.num_frames
+    if not video.is_file() or not aligned:
+        return {}
+    kept = {body for actor in result.info.get("actors", []) for body in actor}
+    records = np.isin(recording.record_id, list(kept)) if kept else np.ones(recording.num_records, bool)
+    colour = recording.record_joints[records][..., COLOUR_XY].reshape(-1, 2)
+    colour = colour[np.abs(colour).sum(-1) > 0]
+    if colour.size == 0:
+        return {}
+    box = np.concatenate([colour.min(0), colour.max(0)])
+    try:
+        name = video.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        name = str(video.resolve())
+    return {
+        "video": name,
+        "video_box": [round(float(v), 1) for v in box],
+        "video_box_size": list(KINECT_COLOUR_SIZE),
+    }
 
 
 def find_skeleton_files(raw: Path) -> list[str]:
@@ -132,6 +176,11 @@ class NtuOptions(Options):
     faithful: bool = option(
         "also reproduce the reference code's known bugs, e.g. the 'previous index + 1' frame list", False
     )
+    videos: Path | None = option(
+        "folder of the RGB videos <name>_rgb.avi, linked to their samples for the rgb modality "
+        "(default: any video beside its .skeleton file)",
+        None,
+    )
     preset_option: tuple[str, ...] = option(
         "override one preset parameter, e.g. length_threshold=11 or loop_pad_to=0 (repeatable)",
         (),
@@ -172,10 +221,19 @@ class NtuPreparer(JobRecipe[NtuOptions]):
                 raise ConfigError(f"missing-skeleton list {path} does not exist")
             missing |= read_missing_list(path)
         listed = {sample_name_of(p) for p in files} & missing
+        videos = options.videos
+        if videos is not None and not Path(videos).is_dir():
+            raise ConfigError(f"`videos` {videos} is not a folder")
+        video_root = Path(videos) if videos is not None else (raw if raw.is_dir() else raw.parent)
         return PrepareJob(
             items=files,
             parse=functools.partial(
-                parse_ntu_item, preset=preset, benchmark=bench.name, missing=frozenset(listed)
+                parse_ntu_item,
+                preset=preset,
+                benchmark=bench.name,
+                missing=frozenset(listed),
+                video_root=str(video_root.resolve()),
+                video_dir=None if videos is None else str(videos),
             ),
             layout="ntu25",
             class_names=NTU120_CLASS_NAMES[: bench.max_action],
@@ -194,5 +252,6 @@ class NtuPreparer(JobRecipe[NtuOptions]):
                 "missing_lists": [str(Path(p).resolve()) for p in lists],
                 "missing_listed": len(missing),
                 "label": "action id - 1",
+                "video_root": str(video_root.resolve()),
             },
         )
