@@ -67,6 +67,9 @@ def _builder(name: str) -> Callable[..., nn.Module]:
 
 
 def _accepted(builder: Callable[..., Any]) -> tuple[set[str], bool]:
+    """The keyword names `builder` takes, and whether it takes any (**kwargs)."""
+    if isinstance(builder, type) and builder.__init__ is nn.Module.__init__:
+        return set(), False  # a module without its own constructor: torch's (*args, **kwargs) takes nothing
     params = inspect.signature(builder).parameters.values()
     names = {p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
     return names - {"self"}, any(p.kind is p.VAR_KEYWORD for p in params)
