@@ -140,8 +140,11 @@ class CFEM(nn.Module):
         )
         self.norm = nn.LayerNorm(dim)
         owner = torch.arange(num_modalities).repeat_interleave(num_queries)
-        # True = not attended (nn.MultiheadAttention's boolean mask convention).
-        self.register_buffer("self_mask", owner[:, None] != owner[None, :], persistent=False)
+        # Additive mask, -inf = not attended. A float mask keeps eval mode off torch's fused self-attention
+        # kernel, which ONNX cannot export; the cross-attention's mask is boolean (True = not attended).
+        blocked = owner[:, None] != owner[None, :]
+        self_mask = torch.zeros(blocked.shape).masked_fill(blocked, float("-inf"))
+        self.register_buffer("self_mask", self_mask, persistent=False)
         self.register_buffer("query_owner", owner, persistent=False)
 
     def temporal(self, length: int) -> Tensor:
