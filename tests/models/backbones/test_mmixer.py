@@ -3,17 +3,13 @@ ablation switches, the auxiliary heads, one clear error per bad option."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
 from skelact.errors import ConfigError
-from skelact.inference.export import export_model, load_onnx_session
-from skelact.inference.pipeline import InputModel
 from skelact.models import create_model
-from skelact.models.inputs.modality import ModalityFeatures
 from skelact.models.layers.cross_modal import CFEM, MeanContent
 
 
@@ -94,15 +90,3 @@ def test_bad_configurations_are_one_clear_error() -> None:
         create_model("mmixer", layout="kinect20", in_channels=6, num_classes=5, modalities=STREAMS)
     with pytest.raises(ConfigError, match=r"modalities\.bone: temporal encoder 'gcn' got unexpected option"):
         build({"joint": gcn("j"), "bone": {**gcn("b"), "base_channels": 4}})
-
-
-def test_cfem_mmixer_exports_to_onnx_with_its_recurrence_unrolled(tmp_path: Path) -> None:
-    pytest.importorskip("onnxruntime")
-    torch.manual_seed(0)
-    backbone = build(dict(list(STREAMS.items())[:2]), extractor="cfem", num_queries=2, cfem_layers=1)
-    net = InputModel(ModalityFeatures("kinect20", "j"), backbone).eval()
-    path = export_model(net, tmp_path / "mmixer.onnx", "onnx", clip_len=8, persons=1)
-    x = keypoints(n=3)
-    out = torch.from_numpy(load_onnx_session(path).run(None, {"keypoint": x.numpy()})[0])
-    with torch.no_grad():
-        torch.testing.assert_close(out, net(x), rtol=1e-4, atol=1e-5)
