@@ -100,9 +100,9 @@ def build_encoder(spec: Mapping[str, Any], context: Mapping[str, Any], where: st
         raise ConfigError(f"{where} must be a mapping with an 'encoder' name, got {spec!r}")
     options = {k: v for k, v in spec.items() if k != "encoder"}
     name = str(spec["encoder"])
-    names, var_kw = _accepted(_builder(name))
-    shared = {k: v for k, v in context.items() if (k in names or var_kw) and k not in options}
     try:
+        names, var_kw = _accepted(_builder(name))
+        shared = {k: v for k, v in context.items() if (k in names or var_kw) and k not in options}
         return build_temporal_encoder(name, **shared, **options)
     except ConfigError as err:
         raise ConfigError(f"{where}: {err.args[0]}", hint=err.hint) from None
