@@ -86,3 +86,19 @@ def test_mixup_refuses_a_model_with_other_inputs(frame_model: SupervisedClassifi
         SupervisedClassifier.for_data(
             data, model="feature_concat", model_args=frame_model.hparams.model_args, mixup={}
         )
+
+
+def test_a_backbone_s_auxiliary_loss_is_added(synthetic_store_3d: Path) -> None:
+    torch.manual_seed(0)
+    joint = {"encoder": "gcn", "backbone": "stgcn", "model_args": {"base_channels": 4}}
+    streams = {"joint": joint, "bone": {**joint, "stream": "b"}}
+    data = SkeletonDataModule(str(synthetic_store_3d), clip_len=8, num_workers=0)
+    args = {"modalities": streams, "dim": 8, "dropout": 0.0, "aux_weight": 0.5}
+    model = SupervisedClassifier.for_data(data, model="mmixer", model_args=args).train()
+    x = torch.randn(4, 2, 8, 25, 3)
+    label = torch.tensor([0, 1, 2, 3])
+    _, loss = model._logits_and_loss(x, label, torch.Generator().manual_seed(0))
+    logits = model.net(x)
+    auxiliary = model.net.backbone.auxiliary_loss(label)
+    assert auxiliary is not None and auxiliary > 0
+    torch.testing.assert_close(loss, torch.nn.functional.cross_entropy(logits, label) + auxiliary)
