@@ -47,6 +47,9 @@ DATA_FACTS: dict[str, str] = {
 class SupervisedClassifier(SkelactMethod):
     """Cross-entropy training of any registered backbone.
 
+    A backbone that reads sample modalities besides keypoints (its ``inputs``) gets them from the batch in
+    every step, and one with an ``auxiliary_loss(label)`` (M-Mixer's per-modality heads) adds it to the loss.
+
     Args:
         model: registry name of the backbone (`skelact.models.list_models()`).
         model_args: extra keyword arguments of the backbone builder.
