@@ -6,6 +6,7 @@ after one untimed step. ``--precision bf16`` runs the step under CPU bf16 autoca
 
     OMP_NUM_THREADS=1 python benchmarks/mmixer_speed.py                       # every config that builds
     python benchmarks/mmixer_speed.py --configs mmixer_jh mmixer_single_j --frames 32 --batch 16
+    python benchmarks/mmixer_speed.py --configs mmixer_jh --set extractor=cfem     # a model_args override
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from skelact.models import create_model
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "model"
 
 
-def train_rate(config: str, batch: int, frames: int, steps: int, precision: str) -> dict[str, Any]:
+def train_rate(
+    config: str, batch: int, frames: int, steps: int, precision: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
     section = yaml.safe_load((CONFIGS / f"{config}.yaml").read_text())["model"]
+    section["model_args"].update(overrides)
     torch.manual_seed(0)
     model = create_model(
         section["model"], layout="kinect20", in_channels=3, num_classes=10, num_persons=1,
@@ -49,6 +53,7 @@ def train_rate(config: str, batch: int, frames: int, steps: int, precision: str)
     seconds = statistics.median(times)
     return {
         "config": config,
+        "overrides": overrides,
         "model": section["model"],
         "parameters": sum(p.numel() for p in model.parameters()),
         "precision": precision,
@@ -66,10 +71,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=32, help="clip length (recipes/small.yaml: 32)")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="model_args overrides")
     args = parser.parse_args()
+    overrides = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)}
     for config in args.configs:
         try:
-            row = train_rate(config, args.batch, args.frames, args.steps, args.precision)
+            row = train_rate(config, args.batch, args.frames, args.steps, args.precision, overrides)
         except ConfigError as err:  # e.g. an encoder that is not registered here (rgb_resnet)
             row = {"config": config, "skipped": str(err)}
         print(json.dumps(row), flush=True)
