@@ -28,7 +28,8 @@ class FeatureConcat(ClassifierHeadMixin, nn.Module):
         layout, in_channels, num_classes, num_persons: as every backbone; the keypoint input must be the raw
             joint stream (modality j), as each encoder computes its own stream.
         modalities: name → ``{"encoder": NAME, **options}`` (`skelact.models.temporal`), e.g.
-            ``{"joint": {"encoder": "gcn", "stream": "j"}, "heatmap": {"encoder": "heatmap"}}``.
+            ``{"joint": {"encoder": "gcn", "stream": "j"}, "heatmap": {"encoder": "heatmap"}}``; None: joint
+            and bone ST-GCNs (`DEFAULT_MODALITIES`).
         num_coords: coordinates per joint (2 for 2D + score data, whose in_channels is 3).
         dropout: before the linear layer.
     """
@@ -64,26 +65,35 @@ def feature_concat(**kwargs: Any) -> FeatureConcat:
     return FeatureConcat(**kwargs)
 
 
-@register_model("temporal_classifier")
-def temporal_classifier(
-    *,
-    layout: Layout | str | Mapping[str, Any],
-    in_channels: int,
-    num_classes: int,
-    num_persons: int = 2,
-    encoder: str = "gcn",
-    encoder_args: Mapping[str, Any] | None = None,
-    num_coords: int = 3,
-    dropout: float = 0.5,
-) -> FeatureConcat:
+class TemporalClassifier(FeatureConcat):
     """One temporal encoder (`encoder`, with `encoder_args`) → mean over time → dropout → linear: the
-    single-modality baseline of the multi-modal models, with the same encoder and pooling."""
-    return FeatureConcat(
-        layout=layout,
-        in_channels=in_channels,
-        num_classes=num_classes,
-        num_persons=num_persons,
-        modalities={encoder: {"encoder": encoder, **dict(encoder_args or {})}},
-        num_coords=num_coords,
-        dropout=dropout,
-    )
+    single-modality baseline of the multi-modal models, with the same encoder and pooling; its one modality
+    is named after the encoder."""
+
+    def __init__(
+        self,
+        layout: Layout | str | Mapping[str, Any],
+        in_channels: int,
+        num_classes: int,
+        num_persons: int = 2,
+        encoder: str = "gcn",
+        encoder_args: Mapping[str, Any] | None = None,
+        num_coords: int = 3,
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__(
+            layout,
+            in_channels,
+            num_classes,
+            num_persons,
+            modalities={encoder: {"encoder": encoder, **dict(encoder_args or {})}},
+            num_coords=num_coords,
+            dropout=dropout,
+        )
+
+
+@register_model("temporal_classifier")
+@builds(TemporalClassifier)
+def temporal_classifier(**kwargs: Any) -> TemporalClassifier:
+    """A single temporal encoder's classifier (a joint-stream ST-GCN pooled over time by default)."""
+    return TemporalClassifier(**kwargs)

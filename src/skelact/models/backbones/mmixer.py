@@ -38,7 +38,8 @@ class MMixer(ClassifierHeadMixin, nn.Module):
 
     Args:
         layout, in_channels, num_classes, num_persons: as every backbone (keypoint input: modality j).
-        modalities: name → ``{"encoder": NAME, **options}`` (`skelact.models.temporal`).
+        modalities: name → ``{"encoder": NAME, **options}`` (`skelact.models.temporal`); None: joint and
+            bone ST-GCNs (`DEFAULT_MODALITIES`).
         num_coords: coordinates per joint (2 for 2D + score data).
         dim: D, the common width of the projected sequences and of g.
         hidden: D_h, the MCU state width (default: dim).

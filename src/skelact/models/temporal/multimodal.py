@@ -11,6 +11,12 @@ from skelact.errors import ConfigError, FormatError
 from skelact.models.temporal.base import KEYPOINT, build_encoder
 from skelact.skeleton import Layout
 
+# What a multi-modal model reads when its config names no modalities: joint and bone, each through an ST-GCN.
+DEFAULT_MODALITIES: dict[str, dict[str, Any]] = {
+    "joint": {"encoder": "gcn", "backbone": "stgcn", "stream": "j"},
+    "bone": {"encoder": "gcn", "backbone": "stgcn", "stream": "b"},
+}
+
 
 def keypoint_context(
     layout: Layout, in_channels: int, num_coords: int, num_persons: int, model: str
@@ -35,7 +41,8 @@ class EncoderSet(nn.Module):
     """Named temporal encoders; `forward` maps the model's inputs to one (B, T'_m, D_m) sequence each.
 
     Args:
-        modalities: name → ``{"encoder": NAME, **options}``, in the order the model uses them.
+        modalities: name → ``{"encoder": NAME, **options}``, in the order the model uses them; None:
+            `DEFAULT_MODALITIES`.
         context: the keypoint facts passed to encoders that take them (`keypoint_context`).
         model: the owning model's name, for messages.
     """
@@ -44,6 +51,8 @@ class EncoderSet(nn.Module):
         self, modalities: Mapping[str, Mapping[str, Any]] | None, context: Mapping[str, Any], model: str
     ):
         super().__init__()
+        if modalities is None:
+            modalities = DEFAULT_MODALITIES
         if not modalities or not isinstance(modalities, Mapping):
             raise ConfigError(
                 f"{model}: model_args.modalities must name at least one modality, got {modalities!r}",
