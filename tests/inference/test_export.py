@@ -27,6 +27,14 @@ COORDINATES_ONLY = {
     "heatmap_c3d": {"width": 0.125, "blocks": [1, 1, 1], "size": 16},
     "deformable3d": {"dim": 16, "heads": 2, "size": 16, "volume_width": 0.125, "mlp_ratio": 1.0},
 }
+# Models on temporal encoders compute their streams from the joints themselves (docs/methods/mmixer.md).
+_JOINT = {"backbone": "stgcn", "stream": "j", "model_args": {"base_channels": 4}}
+_TWO = {"joint": {"encoder": "gcn", **_JOINT}, "bone": {"encoder": "gcn", **_JOINT, "stream": "b"}}
+ON_ENCODERS = {
+    "mmixer": {"modalities": _TWO, "dim": 16, "extractor": "cfem", "num_queries": 2},
+    "feature_concat": {"modalities": _TWO},
+    "temporal_classifier": {"encoder": "gcn", "encoder_args": _JOINT},
+}
 
 
 def _tiny_net(name: str) -> nn.Module:
@@ -35,12 +43,13 @@ def _tiny_net(name: str) -> nn.Module:
     torch.manual_seed(0)
     # A backbone with its own `modality` option (PSUMNet) computes its features inside; others get them here.
     # Heatmap models render their input from the coordinates: they read the joint stream only.
-    own_features = "modality" in model_options(name) or name in COORDINATES_ONLY
+    own_features = "modality" in model_options(name) or name in COORDINATES_ONLY or name in ON_ENCODERS
     features = ModalityFeatures("ntu25", "j" if own_features else "j,b,jm", num_coords=3)
     narrow = {"base_channels": 8, "hidden_size": 16}  # the graph backbones' and the BiGRU's width
     options = {k: v for k, v in narrow.items() if k in model_options(name)}
     if name in COORDINATES_ONLY:
         options = COORDINATES_ONLY[name]
+    options = ON_ENCODERS.get(name, options)
     backbone = create_model(
         name,
         layout="ntu25",

@@ -38,6 +38,12 @@ def export_model(net: nn.Module, out: str | Path, fmt: str, *, clip_len: int = 6
         raise ConfigError(f"unknown export format {fmt!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}")
     if clip_len < 1 or persons < 1:
         raise ConfigError("--clip-len and --persons must be positive")
+    extra = [name for name in getattr(net, "inputs", ("keypoint",)) if name != "keypoint"]
+    if extra:
+        raise ConfigError(
+            f"the model needs the sample modality {', '.join(map(repr, extra))} besides keypoints; "
+            "export takes keypoint-only models"
+        )
     net = net.eval()
     example = example_input(net, clip_len, persons)
     out = Path(out)

@@ -19,6 +19,7 @@ from torch import nn
 
 import skelact
 from skelact.data.clips import ClipSpec
+from skelact.data.modalities import KEYPOINT
 from skelact.errors import ConfigError, FormatError, SkelactError
 from skelact.inference.checkpoint import load_checkpoint
 from skelact.inference.compatibility import state_mismatch
@@ -35,7 +36,9 @@ class InputModel(nn.Module):
     """Raw keypoints (N, M, T, V, C) → modality features → backbone logits.
 
     `embed` and `classify` are the two halves (timm's forward_features / forward_head split), so a method can
-    act on the features in between (BRL's mixup) without re-writing the forward pass.
+    act on the features in between (BRL's mixup) without re-writing the forward pass. A backbone that reads
+    more sample modalities than keypoints (its ``inputs``, e.g. ``("keypoint", "rgb")``) gets them as keyword
+    arguments, untouched: ``backbone(features(keypoint), rgb=...)``.
     """
 
     def __init__(self, features: nn.Module, backbone: nn.Module) -> None:
@@ -48,23 +51,47 @@ class InputModel(nn.Module):
         """The sample modalities the network reads (the backbone's ``inputs``; keypoints by default)."""
         return tuple(getattr(self.backbone, "inputs", ("keypoint",)))
 
+    @property
+    def extra_inputs(self) -> tuple[str, ...]:
+        """The sample modalities it reads besides keypoints."""
+        return tuple(name for name in self.inputs if name != KEYPOINT)
+
+    def batch_inputs(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The batch's tensors of `extra_inputs`; a missing one is one FormatError naming it."""
+        missing = [name for name in self.extra_inputs if name not in batch]
+        if missing:
+            raise FormatError(
+                f"the model reads sample modality {missing[0]!r}, which the batch lacks "
+                f"(it holds {', '.join(sorted(batch))})",
+                where="model input",
+                hint="train and test through a SkeletonDataModule: it loads the modalities the model reads",
+            )
+        return {name: batch[name] for name in self.extra_inputs}
+
     def embed(self, keypoint: torch.Tensor) -> torch.Tensor:
         return self.features(keypoint)
 
-    def classify(self, features: torch.Tensor) -> torch.Tensor:
-        return self.backbone(features)
+    def classify(self, features: torch.Tensor, **modalities: torch.Tensor) -> torch.Tensor:
+        return self.backbone(features, **modalities) if modalities else self.backbone(features)
 
-    def forward(self, keypoint: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.embed(keypoint))
+    def forward(self, keypoint: torch.Tensor, **modalities: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.embed(keypoint), **modalities)
 
-    def pooled_features(self, keypoint: torch.Tensor) -> torch.Tensor:
+    def pooled_features(self, keypoint: torch.Tensor, **modalities: torch.Tensor) -> torch.Tensor:
         """(N, num_features): the backbone's pooled embedding before its head (k-NN, probes, SSL)."""
-        return self.backbone.forward_features(self.embed(keypoint))
+        features = self.embed(keypoint)
+        if modalities:
+            return self.backbone.forward_features(features, **modalities)
+        return self.backbone.forward_features(features)
 
-    def clip_scores(self, clips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(N, K clips, M, T, V, C) → clip-averaged logits and softmax probabilities, each (N, classes)."""
+    def clip_scores(
+        self, clips: torch.Tensor, **modalities: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, K clips, M, T, V, C) → clip-averaged logits and softmax probabilities, each (N, classes).
+        Other modalities come as (N, K, T, ...) and are flattened over N·K the same way."""
         n, k = clips.shape[:2]
-        return clip_average(self(clips.flatten(0, 1)).view(n, k, -1))
+        flat = {name: value.flatten(0, 1) for name, value in modalities.items()}
+        return clip_average(self(clips.flatten(0, 1), **flat).view(n, k, -1))
 
 
 def clip_average(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -49,9 +49,13 @@ class Predictor:
     def from_checkpoint(cls, path: str | Path, map_location: str = "cpu") -> Predictor:
         """Load with `weights_only=True` (no code from the file runs) and rebuild the network."""
         net, record = load_input_model(path, map_location)
-        if record.inputs != ("keypoint",):
+        extra = [name for name in record.inputs if name != "keypoint"]
+        if extra:
             raise FormatError(
-                f"the model reads {', '.join(record.inputs)}; the predictor feeds keypoints only", path=path
+                f"the model needs the sample modality {', '.join(map(repr, extra))} besides keypoints; the "
+                "predictor feeds keypoints only",
+                path=path,
+                hint="evaluate it with `skelact test` on a store that provides it",
             )
         return cls(net, record)
 

@@ -76,7 +76,9 @@ class OptimisticTestTop1(Callback):
         hits, indices = [], []
         try:
             for batch in self._loader:
-                _, probs = pl_module.net.clip_scores(batch["keypoint"].to(pl_module.device))
+                net, device = pl_module.net, pl_module.device
+                others = {name: value.to(device) for name, value in net.batch_inputs(batch).items()}
+                _, probs = net.clip_scores(batch["keypoint"].to(device), **others)
                 hits.append((probs.argmax(1) == batch["label"].to(pl_module.device)).long())
                 indices.append(batch["index"].to(pl_module.device))
         finally:

@@ -47,6 +47,9 @@ DATA_FACTS: dict[str, str] = {
 class SupervisedClassifier(SkelactMethod):
     """Cross-entropy training of any registered backbone.
 
+    A backbone that reads sample modalities besides keypoints (its ``inputs``) gets them from the batch in
+    every step, and one with an ``auxiliary_loss(label)`` (M-Mixer's per-modality heads) adds it to the loss.
+
     Args:
         model: registry name of the backbone (`skelact.models.list_models()`).
         model_args: extra keyword arguments of the backbone builder.
@@ -138,6 +141,12 @@ class SupervisedClassifier(SkelactMethod):
         if loss is not None and label_smoothing:
             raise ConfigError("label_smoothing applies to the default cross-entropy only, not to model.loss")
         self.mixup = None if mixup is None else PartialMixup(self.layout, **mixup)
+        if self.mixup is not None and self.net.extra_inputs:
+            raise ConfigError(
+                f"model.mixup mixes keypoint features only; model {model!r} also reads "
+                f"{', '.join(self.net.extra_inputs)}",
+                hint="turn mixup off for multi-input models",
+            )
         self._criterion: LongTailLoss | None = None
         self._counts: torch.Tensor | None = None
         top5 = min(5, num_classes)
@@ -175,32 +184,44 @@ class SupervisedClassifier(SkelactMethod):
             callbacks.append(OptimisticTestTop1())
         return callbacks
 
-    def forward(self, keypoint: torch.Tensor) -> torch.Tensor:
-        return self.net(keypoint)
+    def forward(self, keypoint: torch.Tensor, **modalities: torch.Tensor) -> torch.Tensor:
+        return self.net(keypoint, **modalities)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         generator = self._step_generator()
         keypoint = self.augment(batch["keypoint"][:, 0], generator=generator)
-        logits, loss = self._logits_and_loss(keypoint, batch["label"], generator)
+        # Other modalities (N, K = 1, T, ...) are not augmented: the keypoint augmentations act on
+        # coordinates (docs/methods/mmixer.md).
+        modalities = {name: value[:, 0] for name, value in self.net.batch_inputs(batch).items()}
+        logits, loss = self._logits_and_loss(keypoint, batch["label"], generator, modalities)
         self.train_top1(logits, batch["label"])
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/top1", self.train_top1, on_step=False, on_epoch=True)
         return loss
 
     def _logits_and_loss(
-        self, keypoint: torch.Tensor, label: torch.Tensor, generator: torch.Generator
+        self,
+        keypoint: torch.Tensor,
+        label: torch.Tensor,
+        generator: torch.Generator,
+        modalities: dict[str, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Features, BRL's partial mixup on them (between embed and classify), logits, the loss."""
+        """Features, BRL's partial mixup on them (between embed and classify), logits, the loss (plus the
+        backbone's auxiliary loss, e.g. M-Mixer's per-modality heads, when it has one)."""
         features = self.net.embed(keypoint)
         label_b = lam = None
         if self.mixup is not None:
             _, counts = self._long_tail_setup(label.device)
             features, label_b, lam = self.mixup(features, label, counts, generator=generator)
-        logits = self.net.classify(features)
+        logits = self.net.classify(features, **(modalities or {}))
         if self.hparams.loss is None and self.mixup is None:
-            return logits, F.cross_entropy(logits, label, label_smoothing=self.hparams.label_smoothing)
-        criterion, _ = self._long_tail_setup(label.device)
-        return logits, criterion(logits, label, epoch=self.current_epoch, target_b=label_b, lam=lam)
+            loss = F.cross_entropy(logits, label, label_smoothing=self.hparams.label_smoothing)
+        else:
+            criterion, _ = self._long_tail_setup(label.device)
+            loss = criterion(logits, label, epoch=self.current_epoch, target_b=label_b, lam=lam)
+        auxiliary = getattr(self.net.backbone, "auxiliary_loss", None)
+        extra = auxiliary(label) if auxiliary is not None else None
+        return logits, loss if extra is None else loss + extra
 
     def _long_tail_setup(self, device: torch.device) -> tuple[LongTailLoss, torch.Tensor]:
         """The loss and the class counts, from `class_counts` or the training split, built once."""
@@ -228,20 +249,20 @@ class SupervisedClassifier(SkelactMethod):
         return torch.Generator().manual_seed(key % (2**63))
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        logits, probs = self.net.clip_scores(batch["keypoint"])
+        logits, probs = self.net.clip_scores(batch["keypoint"], **self.net.batch_inputs(batch))
         self.val_top1(probs, batch["label"])
         self.log("val/loss", F.cross_entropy(logits, batch["label"]), sync_dist=True)
         self.log("val/top1", self.val_top1, prog_bar=True)
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
-        logits, probs = self.net.clip_scores(batch["keypoint"])
+        logits, probs = self.net.clip_scores(batch["keypoint"], **self.net.batch_inputs(batch))
         for name, metric in self.test_metrics.items():
             metric(probs, batch["label"])
             self.log(f"test/{name}", metric)
         return {"logits": logits, "probs": probs, "label": batch["label"], "index": batch["index"]}
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
-        _, probs = self.net.clip_scores(batch["keypoint"])
+        _, probs = self.net.clip_scores(batch["keypoint"], **self.net.batch_inputs(batch))
         return {"probs": probs, "index": batch["index"], "label": batch["label"]}
 
     def _test_run_record(self) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Backbones, one file per model family; importing this package registers them all."""
 
+from skelact.models.backbones import feature_concat, mmixer  # noqa: F401  (multi-modal models, issue 16)
 from skelact.models.backbones.base import GraphBackbone
 from skelact.models.backbones.bigru import ISCBiGRU, isc_bigru
 from skelact.models.backbones.ctrgcn import CTRGCN, ctrgcn

@@ -127,3 +127,12 @@ class GraphBackbone(ClassifierHeadMixin, nn.Module):
         n, m = x.shape[:2]
         y = self.blocks(self._fold_persons(x))
         return y.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)
+
+    def forward_sequence(self, x: Tensor) -> Tensor:
+        """(N, M, T, V, C) → (N, T', num_features): the blocks' output pooled over joints and then persons
+        only, so time is kept (T' = T over the blocks' temporal strides); the per-frame features of
+        multi-modal models (`skelact.models.temporal`)."""
+        self._check_input(x)
+        n, m = x.shape[:2]
+        y = self.blocks(self._fold_persons(x)).mean(dim=3)  # (N*M, F, T')
+        return y.view(n, m, *y.shape[1:]).mean(dim=1).transpose(1, 2)

@@ -134,6 +134,9 @@ class PSUMNet(GraphBackbone):
     def forward_features(self, x: Tensor) -> Tensor:
         return super().forward_features(self.mmdg(x))
 
+    def forward_sequence(self, x: Tensor) -> Tensor:
+        return super().forward_sequence(self.mmdg(x))
+
     def reset_classifier(self, num_classes: int, dropout: float = 0.0) -> None:
         super().reset_classifier(num_classes, dropout)
         init_official_head(self.head.fc)
