@@ -20,8 +20,8 @@ NTU leg list, the shifted SHREC'17 indices), its feeder's unmasked bones and mot
 and its SAMG relation width (`released_relation_channels`: R = 12 // 8 = 1 in the first layer, 9 // 8 = 1
 for a 9-channel modality). Off (the default): corrected pairs, masked differences and R = 8 in the first
 layer, CTR-GCN's width for raw-coordinate input [design choice]. The feeder's valid-length rule is the data's
-(``data.valid_frames: count``, `skelact.data.clips.ClipSpec`). Parameter counts: docs/psumnet.md. Released
-checkpoints (the body stream's) load through `convert_official_state_dict` into a stream built with
+(``data.valid_frames: count``, `skelact.data.clips.ClipSpec`). Parameter counts: docs/methods/psumnet.md.
+Released checkpoints (the body stream's) load through `convert_official_state_dict` into a stream built with
 ``official_quirks=True``.
 """
 
@@ -147,7 +147,7 @@ class PSUMNet(GraphBackbone):
 def psumnet(**kwargs: Any) -> PSUMNet:
     """A PSUMNet stream on any part of the layout (`part`: a name in ``layout.parts``).
 
-    Measured with benchmarks/model_cost.py, ntu25 3 x 64 x 25 x 2, 60 classes (docs/psumnet.md):
+    Measured with benchmarks/model_cost.py, ntu25 3 x 64 x 25 x 2, 60 classes (docs/methods/psumnet.md):
     official_quirks=True: body 1,448,418, hands 978,482, legs 499,898 parameters (2,926,798 in all, the
     released code's count); False: +1,890 per stream (first-layer R = 8).
     """

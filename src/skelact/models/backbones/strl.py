@@ -1,7 +1,7 @@
 """STRL, SkeletonMAE's fine-tuning network (Yan et al., ICCV 2023; specs/skeletonmae.md sections 10-11).
 
 The paper describes it briefly (its supplementary D, with the details, is not available), so most of this is
-[design choice], each listed in docs/skeletonmae.md:
+[design choice], each listed in docs/methods/skeletonmae.md:
 
 1. Input: each joint's coordinates embedded to D = 64 (the pre-trained embedding) plus a learnable temporal
    position embedding (one D-vector per frame, up to `max_frames`, N(0, 0.02)).

@@ -2,6 +2,7 @@
 
 from skelact.models.temporal import gcn as _gcn  # noqa: F401  (registers "gcn")
 from skelact.models.temporal import heatmap as _heatmap  # noqa: F401  (registers "heatmap")
+from skelact.models.temporal import rgb_resnet as _rgb_resnet  # noqa: F401  (registers "rgb_resnet")
 from skelact.models.temporal.base import (
     TemporalEncoder,
     build_encoder,

@@ -20,7 +20,8 @@ class HeatmapSequenceEncoder(nn.Module):
 
     Args:
         layout, num_coords, score_channel: the keypoint input (filled by the model).
-        size, sigma, joints, limbs, padding, plane, width, blocks: as ``heatmap_c3d`` (docs/heatmaps.md).
+        size, sigma, joints, limbs, padding, plane, width, blocks: as ``heatmap_c3d``
+            (docs/methods/heatmaps.md).
     """
 
     reads: tuple[str, ...] = (KEYPOINT,)

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from skelact.errors import ConfigError
+from skelact.models.temporal.base import register_temporal_encoder
 from skelact.models.temporal.resnet_trunk import ResNetTrunk
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -58,6 +59,7 @@ def load_trunk_weights(trunk: nn.Module, path: str | Path) -> None:
         ) from None
 
 
+@register_temporal_encoder("rgb_resnet")
 class RGBFrameEncoder(nn.Module):
     """Per-frame ResNet features of the ``rgb`` modality: (B, T, 3, H, W) -> (B, T, out_dim).
 
