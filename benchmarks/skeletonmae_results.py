@@ -1,4 +1,4 @@
-"""SkeletonMAE's results matrix at one CPU-sized budget, printed as JSON (issue 15; docs/methods/skeletonmae.md):
+"""SkeletonMAE's results at one CPU-sized budget, printed as JSON (issue 15; docs/methods/skeletonmae.md):
 
 - pre-training for each target mode (`--targets`; the first one feeds the rows below): the loss per epoch
   (`train/rce`), the collapse monitor's last value (`train/embedding_spread`) and a loss-curve figure
