@@ -1,0 +1,185 @@
+"""Issue 16's results matrix at one CPU-sized budget, printed as JSON (docs/methods/mmixer.md):
+
+every row trains for the same epochs with the small-data recipe (`configs/recipes/small.yaml`), one seed,
+then `skelact test` on the test split (last epoch); late fusion is `skelact ensemble` of two single-encoder
+rows' test scores (equal weights, probabilities). Each row also gives the training throughput it reached
+(training clips per second of training-epoch wall time, median over epochs).
+
+- ``--dataset nw_ucla`` (cross-view): joint alone, heatmap alone, their late fusion, their feature
+  concatenation, M-Mixer (WACV) and M-Mixer + CFEM on joint + heatmap; and the same four fused rows on
+  joint + bone.
+- ``--dataset jhmdb_rgb`` (split 1, RGB crops + MediaPipe poses, `skelact prepare jhmdb-rgb`): pose alone, RGB
+  alone, their late fusion, M-Mixer + CFEM on RGB + pose, and M-Mixer + CFEM on RGB + pose + heatmaps.
+
+    python benchmarks/mmixer_results.py --store runs/nw_ucla/store --out runs/mmixer_results
+    python benchmarks/mmixer_results.py --dataset jhmdb_rgb --store runs/jhmdb_rgb/store \
+        --out runs/mmixer_results
+
+Every command it runs is printed first; runs whose test metrics exist are not repeated (re-run to
+continue). ``--rows`` picks a subset by name. Run long jobs with ``OMP_NUM_THREADS=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cli_runs import last_ckpt, latest_test_metrics, skelact
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+
+# Rows: name -> (model config, extra model_args overrides). Datasets pick their rows below.
+NW_UCLA_ROWS: dict[str, tuple[str, list[str]]] = {
+    "joint": ("mmixer_single_j", []),
+    "bone": ("mmixer_single_b", []),
+    "heatmap": ("mmixer_single_h", []),
+    "concat_jh": ("mmixer_concat_jh", []),
+    "mmixer_jh": ("mmixer_jh", []),
+    "mmixer_jh_cfem": ("mmixer_jh", ["--model.model_args.extractor", "cfem"]),
+    "concat_jb": ("mmixer_concat_jb", []),
+    "mmixer_jb": ("mmixer_jb", []),
+    "mmixer_jb_cfem": ("mmixer_jb", ["--model.model_args.extractor", "cfem"]),
+}
+NW_UCLA_FUSIONS = {"late_jh": ("joint", "heatmap"), "late_jb": ("joint", "bone")}
+
+_2D = ["--model.model_args.num_coords", "2"]
+JHMDB_RGB_ROWS: dict[str, tuple[str, list[str]]] = {
+    "pose": ("mmixer_single_j", _2D),
+    "rgb": ("mmixer_single_rgb", []),
+    "mmixer_rgb_pose_cfem": ("mmixer_j_rgb", _2D),
+    "mmixer_rgb_pose_heatmap_cfem": ("mmixer_jh_rgb", []),
+}
+JHMDB_RGB_FUSIONS = {"late_rgb_pose": ("pose", "rgb")}
+
+DATASETS = {
+    "nw_ucla": {
+        "data": "nw_ucla.yaml",
+        "prefix": "",
+        "extra": [],
+        "rows": NW_UCLA_ROWS,
+        "fusions": NW_UCLA_FUSIONS,
+    },
+    # 16 frames (the data config's; the small recipe sets 32): RGB decoding and the ResNet cost per frame.
+    "jhmdb_rgb": {
+        "data": "jhmdb_rgb.yaml",
+        "prefix": "split1_",
+        "extra": ["--data.clip_len", "16"],
+        "rows": JHMDB_RGB_ROWS,
+        "fusions": JHMDB_RGB_FUSIONS,
+    },
+}
+
+
+def run_args(
+    store: str, dataset: str, config: str, overrides: list[str], root: Path, epochs: int
+) -> list[str]:
+    spec = DATASETS[dataset]
+    prefix = spec["prefix"]
+    return [
+        "--config", str(CONFIGS / "trainer" / "cpu.yaml"),
+        "--config", str(CONFIGS / "data" / spec["data"]),
+        "--config", str(CONFIGS / "recipes" / "small.yaml"),
+        "--config", str(CONFIGS / "model" / f"{config}.yaml"),
+        *overrides,
+        *spec["extra"],
+        "--data.store", store,
+        "--data.train_split", f"{prefix}train",
+        "--data.val_split", f"{prefix}val",
+        "--data.test_split", f"{prefix}test",
+        "--data.num_workers", "0",
+        "--trainer.max_epochs", str(epochs),
+        "--trainer.enable_progress_bar", "false",
+        "--trainer.default_root_dir", str(root),
+    ]  # fmt: skip
+
+
+def train_rate(root: Path, train_clips: int) -> float | None:
+    """Training clips per second: the median training-epoch wall time of the run's metrics.csv."""
+    found = sorted(root.glob("version_*/metrics.csv"), key=lambda p: int(p.parts[-2][8:]))
+    if not found:
+        return None
+    seconds = [
+        float(r["time/train_epoch_s"]) for r in csv.DictReader(found[0].open()) if r.get("time/train_epoch_s")
+    ]
+    return round(train_clips / statistics.median(seconds), 1) if seconds else None
+
+
+def test_scores(root: Path) -> Path:
+    found = sorted(root.glob("version_*/test/scores.npz"), key=lambda p: int(p.parts[-3][8:]))
+    if not found:
+        raise SystemExit(f"no test/scores.npz under {root}")
+    return found[-1]
+
+
+def train_row(store: str, dataset: str, name: str, root: Path, epochs: int, train_clips: int) -> dict:
+    config, overrides = DATASETS[dataset]["rows"][name]
+    if latest_test_metrics(root) is None:
+        args = run_args(store, dataset, config, overrides, root, epochs)
+        skelact("fit", *args)
+        skelact("test", *args, "--ckpt_path", str(last_ckpt(root)))
+    metrics = latest_test_metrics(root) or {}
+    return {
+        "row": name,
+        "config": config,
+        "overrides": " ".join(overrides),
+        "top1": metrics.get("top1"),
+        "mean_class_accuracy": metrics.get("mean_class_accuracy"),
+        "train_clips_per_s": train_rate(root, train_clips),
+    }
+
+
+def late_fusion(name: str, first: Path, second: Path, out: Path) -> dict:
+    table = out / f"{name}.json"
+    if not table.is_file():
+        files = [str(test_scores(first)), str(test_scores(second))]
+        print("+ skelact ensemble " + " ".join(files) + " --json", file=sys.stderr, flush=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "skelact.cli.main", "ensemble", *files, "--json"],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        table.write_text(done.stdout)
+    return {"row": name, "fused": [first.name, second.name], **json.loads(table.read_text())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--dataset", choices=list(DATASETS), default="nw_ucla")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--rows", nargs="+", help="row names to run (default: all of the dataset's)")
+    budget = parser.parse_args()
+    spec, out, started = DATASETS[budget.dataset], Path(budget.out) / budget.dataset, time.time()
+    import numpy as np
+
+    train_clips = len(np.load(Path(budget.store) / "splits.npz")[f"{spec['prefix']}train"])
+    names = budget.rows or list(spec["rows"])
+    unknown = sorted(set(names) - set(spec["rows"]) - set(spec["fusions"]))
+    if unknown:
+        raise SystemExit(f"unknown rows {unknown}; {budget.dataset} has {[*spec['rows'], *spec['fusions']]}")
+    rows = [
+        train_row(budget.store, budget.dataset, name, out / name, budget.epochs, train_clips)
+        for name in names
+        if name in spec["rows"]
+    ]
+    for name, (first, second) in spec["fusions"].items():
+        if (budget.rows is None or name in names) and all((out / s).is_dir() for s in (first, second)):
+            rows.append(late_fusion(name, out / first, out / second, out))
+    print(json.dumps({
+        "dataset": budget.dataset,
+        "epochs": budget.epochs,
+        "train_clips": train_clips,
+        "rows": rows,
+        "minutes": round((time.time() - started) / 60, 1),
+    }, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
