@@ -48,7 +48,7 @@ def test_fused_models_and_baselines_share_their_encoders() -> None:
             key = spec.get("stream", spec["encoder"])
             by_stream.setdefault(key, []).append((path.name, spec))
     assert {"j", "b", "heatmap"} <= set(by_stream)
-    for key in ("j", "b", "heatmap"):
+    for key in ("j", "b", "heatmap", "rgb_resnet"):
         first = by_stream[key][0][1]
         assert all(spec == first for _, spec in by_stream[key]), by_stream[key]
 
