@@ -150,9 +150,21 @@ def test_bf16_autocast_trains_with_sampling_positions_in_float32() -> None:
     assert offsets.grad is not None and offsets.grad.abs().sum() > 0
 
 
-def test_the_rgb_volume_is_declared_but_refused_until_its_encoder_exists() -> None:
-    with pytest.raises(ConfigError, match="RGB frame encoder"):
-        _net(volume="rgb")
+def test_the_rgb_volume_reads_person_crops() -> None:
+    """volume "rgb": the model reads keypoints and rgb crops; 112-pixel crops give a 7 x 7 grid (ResNet
+    stride 16); the crops change the logits; Option B and wrong crop sizes are refused."""
+    model = _net(volume="rgb", size=32).eval()
+    assert model.inputs == ("keypoint", "rgb")
+    assert _net(volume="rgb", size=112).volume.grid == (7, 7)  # type: ignore[union-attr]
+    keypoint = torch.rand(2, 2, 8, 25, 3)
+    crops = torch.randint(0, 256, (2, 8, 3, 32, 32), dtype=torch.uint8)
+    logits = model(keypoint, rgb=crops)
+    assert logits.shape == (2, 7)
+    assert not torch.allclose(logits, model(keypoint, rgb=255 - crops))
+    with pytest.raises(FormatError, match="rgb crops"):
+        model(keypoint, rgb=torch.zeros(2, 8, 3, 16, 16))
+    with pytest.raises(ConfigError, match="rgb"):
+        _net(volume="rgb", pose_tokens="volume")
     with pytest.raises(ConfigError, match="unknown appearance volume"):
         _net(volume="depth")
 

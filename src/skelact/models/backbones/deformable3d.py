@@ -3,7 +3,7 @@
 specs/deformable3d.md section 4. Two streams meet only through two learnable cross-modal tokens [paper]:
 
 - an appearance volume Z (B, C, T', H', W') from a pluggable builder (`deformable3d_volume`): rendered pose
-  heatmaps through a light 3D CNN without video (section 5), the RGB encoder once it exists;
+  heatmaps through a light 3D CNN without video (section 5), or person crops through a ResNet-18 (``rgb``);
 - pose tokens (B, M, T, V, C): Option A (default) a linear map of each joint's coordinates plus joint,
   person and frame embeddings; Option B (``pose_tokens="volume"``) also the volume sampled at the joint.
 
@@ -71,7 +71,8 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
         layout, in_channels, num_classes: as every backbone; `in_channels` is `num_coords`, + 1 with a score.
         num_persons: the most persons a clip holds (the person embedding's size).
         num_coords: 2 (image keypoints) or 3.
-        volume: the appearance-volume builder: "heatmap" (skeleton only) or "rgb" (not yet available).
+        volume: the appearance-volume builder: "heatmap" (skeleton only) or "rgb" (person crops, the
+            ``rgb`` sample modality; Option A pose tokens only).
         dim, depth, heads, mlp_ratio: transformer width C, blocks L, attention heads, MLP ratio.
         size, sigma, limbs, padding, plane: the rendered heatmaps (`HeatmapVolume`).
         volume_width, volume_blocks, volume_temporal_stride, volume_frame_step: the heatmap encoder
@@ -144,6 +145,12 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
             raise ConfigError(f"deformable3d: temporal_partition must be one of {PARTITIONS}")
         if not (use_volume or use_pose):
             raise ConfigError("deformable3d: use_volume and use_pose are both off; keep at least one stream")
+        if pose_tokens == "volume" and volume == "rgb":
+            raise ConfigError(
+                "deformable3d: pose_tokens 'volume' samples the volume at the joints, whose places in the "
+                "rgb crops the model does not know",
+                hint="use pose_tokens coords with volume rgb",
+            )
         if pose_tokens == "volume" and not (use_volume and use_pose):
             raise ConfigError("deformable3d: pose_tokens 'volume' samples the volume: needs both streams on")
         if depth < 1 or dim < 1 or max_frames < 1:

@@ -10,8 +10,8 @@ skeleton-only substitute). A builder is a module registered by name with `regist
 - ``joint_voxels(keypoint) -> (B, M, T, V, 3)``: each joint's (t, y, x) position in the volume's voxels, for
   pose tokens sampled from the volume (Option B).
 
-``"rgb"`` is declared (it reads ``("keypoint", "rgb")``) but refuses to build until the RGB frame encoder of
-issue 16 is merged.
+``"rgb"`` (it reads ``("keypoint", "rgb")``) builds Z from the person crops with a ResNet-18 up to its third
+stage (`RGBAppearance`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from skelact.errors import ConfigError
+from skelact.errors import ConfigError, FormatError
 from skelact.models.backbones.heatmap_c3d import EXPANSION, Bottleneck3d
 from skelact.models.inputs.heatmap import HeatmapVolume, Plane
 from skelact.skeleton.layout import Layout
@@ -135,9 +135,65 @@ class HeatmapAppearance(nn.Module):
 
 
 @register_volume("rgb", reads=("keypoint", "rgb"))
-def rgb_volume(**kwargs: Any) -> nn.Module:
-    """The paper's RGB appearance volume: waits for the RGB frame encoder (issue 16, `models/temporal`)."""
-    raise ConfigError(
-        "deformable3d: volume 'rgb' needs the RGB frame encoder of issue 16, which is not merged yet",
-        hint="use volume 'heatmap' (rendered pose heatmaps, the skeleton-only variant)",
-    )
+class RGBAppearance(nn.Module):
+    """Person crops (the ``rgb`` sample modality, docs/rgb.md) → ResNet-18 stem and stages 1-3, frame by
+    frame → 1×1×1 to `dim`: the paper's appearance volume from video (specs/deformable3d.md 4.1) [design
+    choice: stage 3, stride 16, so 112-pixel crops give a 7 × 7 grid; the ResNet is skelact's own, with
+    torchvision's names (`skelact.models.temporal.resnet_trunk`), random init].
+
+    ``size`` is the crop side the data gives (``data.modality_options.rgb.size``); ``frame_step`` keeps every
+    frame_step-th frame. The heatmap options of the shared builder interface do not apply and are ignored.
+    Pose tokens sampled from this volume (Option B) would need each crop's box, which the model does not
+    see: `joint_voxels` refuses.
+    """
+
+    reads: ClassVar[tuple[str, ...]] = ("keypoint", "rgb")
+
+    def __init__(self, dim: int, size: int = 112, frame_step: int = 1, **_heatmap_options: Any) -> None:
+        super().__init__()
+        if size < 16 or frame_step < 1:
+            raise ConfigError(
+                f"rgb volume: need size >= 16 and volume_frame_step >= 1, got {size} and {frame_step}"
+            )
+        from skelact.models.temporal.resnet_trunk import ResNetTrunk
+        from skelact.models.temporal.rgb_resnet import IMAGENET_MEAN, IMAGENET_STD
+
+        trunk = ResNetTrunk(18)
+        self.stem = nn.Sequential(trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool)
+        self.stages = nn.Sequential(trunk.layer1, trunk.layer2, trunk.layer3)
+        channels = trunk.layer3[-1].conv2.out_channels
+        self.project = nn.Conv3d(channels, dim, 1)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.size, self.frame_step = size, frame_step
+        self.out_channels, self.frame_stride, self.pixel_stride = dim, frame_step, 16
+        side = size
+        for stride in (2, 2, 1, 2, 2):  # conv1, maxpool, layer1, layer2, layer3
+            side = (side - 1) // stride + 1
+        self.grid = (side, side)
+
+    def forward(self, keypoint: Tensor, modalities: Mapping[str, Tensor]) -> Tensor:
+        frames = modalities.get("rgb")
+        expected = (3, self.size, self.size)
+        if frames is None or frames.ndim != 5 or tuple(frames.shape[2:]) != expected:
+            shape = None if frames is None else tuple(frames.shape)
+            raise FormatError(
+                f"rgb volume expects rgb crops (B, T, 3, {self.size}, {self.size}), got {shape}",
+                where="Deformable3D",
+                hint="set data.modality_options.rgb.size to the model's size",
+            )
+        frames = frames[:, :: self.frame_step]
+        batch, steps = frames.shape[:2]
+        x = frames.flatten(0, 1)
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        x = ((x - self.mean) / self.std).to(self.project.weight.dtype)
+        maps = self.stages(self.stem(x))  # (B·T', C, h, w)
+        volume = maps.view(batch, steps, *maps.shape[1:]).transpose(1, 2)
+        return self.project(volume)
+
+    def joint_voxels(self, keypoint: Tensor) -> Tensor:
+        raise ConfigError(
+            "deformable3d: pose_tokens 'volume' (Option B) is not available with the rgb volume: the joints' "
+            "places in the crops are not known to the model",
+            hint="use pose_tokens coords (Option A) with volume rgb",
+        )
