@@ -3,7 +3,8 @@
 INPUT is a store directory (one sample: `--sample` id or index, default the first), a clip file (`.npy`,
 `.csv`/`.json` keypoint table, NTU `.skeleton`; `--layout` names its skeleton), or, with `--scores`, a store
 whose worst-classified samples are rendered into the folder `--out`. `--mae CKPT` shows a SkeletonMAE
-pre-training's masked joints on the sample's (normalised) clip, coloured by their reconstruction error."""
+pre-training's masked joints on the sample's (normalised) clip, coloured by their reconstruction error;
+`--ckpt C --explain` the joints a deformable3d checkpoint attends to, on the clip it saw."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ def run_render(args: list[str]) -> int:
         "--mae",
         default=None,
         help="a SkeletonMAE pre-training checkpoint: its masked joints, coloured by reconstruction error",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="with --ckpt: dots on the joints the model attends to (deformable3d's joint-stride attention)",
     )
     parser.add_argument("--layout", default=None, help="skeleton of a clip file (default: the checkpoint's)")
     parser.add_argument("--score-channel", action="store_true", help="a clip file's last channel is a score")
@@ -86,10 +92,14 @@ def run_render(args: list[str]) -> int:
         layout = get_layout(options.layout) if options.layout else predictor.layout
         sample = read_clip_file(source, layout, score_channel=options.score_channel)
     keypoint, joint_values, note = sample.keypoint, None, ""
+    if options.explain and (predictor is None or options.mae):
+        raise ConfigError("--explain draws a checkpoint's maps: give --ckpt, and not --mae")
     if options.mae:
         keypoint, joint_values, note = _reconstruction(options.mae, sample, layout)
     predicted = None
-    if predictor is not None:
+    if predictor is not None and options.explain:
+        keypoint, joint_values, note, predicted = _explanation(predictor, sample, layout, str(source))
+    elif predictor is not None:
         p = predictor.predict_sample(sample, top_k=1, source=str(source), layout=layout)
         predicted = f"{p.classes[0]} ({p.probabilities[0]:.2f})"
     up_axis = options.up_axis or (predictor.spec.up_axis if predictor is not None else None)
@@ -132,6 +142,30 @@ def _reconstruction(path: str, sample: SkeletonSample, layout: Layout) -> tuple[
     mean = f"{float(finite.mean()):.3f}" if finite.numel() else "n/a"
     note = f"masked: {', '.join(regions)}\ndots: reconstruction 1 - cos (mean {mean})"
     return clip[..., : predictor.num_coords].numpy(), error.numpy(), note
+
+
+def _explanation(
+    predictor: Any, sample: SkeletonSample, layout: Layout, source: str
+) -> tuple[Any, Any, str, str]:
+    """The checkpoint's test clip of the sample, its joint-attention map (`skelact.inference.explain`), a
+    note naming the most attended joints, and the prediction, for `render_sample`."""
+    import numpy as np
+
+    from skelact.inference.explain import explain_sample
+
+    explained = explain_sample(predictor, sample, source, layout=layout)
+    if "joints" not in explained.maps:
+        raise ConfigError(f"{source}: the model gives no joint map (its pose stream is off)")
+    joints = explained.maps["joints"]
+    present = np.abs(explained.clip).sum(axis=-1) > 0  # (M, T, V): padding persons and frames are zeros
+    shown = np.where(present, joints, np.nan)
+    weight = np.nanmean(shown, axis=(0, 1))
+    names = predictor.layout.joint_names
+    top = [names[i] for i in np.argsort(-np.nan_to_num(weight, nan=-1.0))[:3]]
+    note = f"dots: joint attention of the cross tokens\nmost attended: {', '.join(top)}"
+    best = int(explained.probabilities.argmax())
+    predicted = f"{predictor.class_names[best]} ({explained.probabilities[best]:.2f})"
+    return explained.clip[..., : predictor.num_coords], shown, note, predicted
 
 
 def _sample_index(store: SkeletonStore, sample: str | None, split: str | None) -> int:

@@ -12,6 +12,7 @@ import torch
 import yaml
 
 from skelact.cli.main import main
+from skelact.data.store import SkeletonStore
 from skelact.errors import ConfigError, FormatError
 from skelact.inference.predictor import Predictor
 from skelact.models import create_model
@@ -230,3 +231,24 @@ def test_deformable3d_trains_tests_and_predicts_from_the_cli(
     moving = np.random.default_rng(0).normal(size=(20, 25, 3)).astype(np.float32)
     prediction = predictor.predict_array(moving, top_k=2)
     assert len(prediction.classes) == 2 and 0 < sum(prediction.probabilities) <= 1 + 1e-6
+
+    # Explanations: saved by `skelact predict --explain`, drawn by `skelact render --explain`.
+    maps = tmp_path / "maps.npz"
+    args = ["--ckpt", str(checkpoint), "--input", str(synthetic_store_3d), "--split", "test"]
+    assert main(["predict", *args, "--explain", str(maps)]) == 0
+    saved = np.load(maps)
+    store = SkeletonStore(synthetic_store_3d)
+    test_ids = [store.sample_ids[i] for i in store.split("test")]
+    assert list(saved["sample_ids"]) == test_ids
+    n, _, t, v = saved["joints"].shape
+    assert (n, t, v) == (len(test_ids), 8, 25) and saved["frames"].shape == saved["joints"].shape
+    assert np.isfinite(saved["joints"]).all() and (saved["joints"] >= 0).all()
+    first = predictor.predict_sample(store[int(store.split("test")[0])], top_k=3)
+    # the maps come from the same forward pass as the prediction
+    np.testing.assert_allclose(saved["probabilities"][0][first.indices], first.probabilities, atol=1e-5)
+    gif = tmp_path / "explained.gif"
+    assert (
+        main(["render", str(synthetic_store_3d), "--ckpt", str(checkpoint), "--explain", "--out", str(gif)])
+        == 0
+    )
+    assert gif.stat().st_size > 0
