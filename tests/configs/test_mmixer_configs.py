@@ -1,6 +1,6 @@
 """configs/model/mmixer_*.yaml: each builds its model for NW-UCLA's facts, and the fused models and their
 baselines share their encoders' settings (a comparison then isolates the fusion). The RGB config needs the
-`rgb_resnet` temporal encoder and is skipped where it is not registered."""
+`rgb_resnet` temporal encoder and is skipped where that is not registered."""
 
 from __future__ import annotations
 
