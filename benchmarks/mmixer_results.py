@@ -11,7 +11,13 @@ rows' test scores (equal weights, probabilities). Each row also gives the traini
 - ``--dataset jhmdb_rgb`` (split 1, RGB crops + MediaPipe poses, `skelact prepare jhmdb-rgb`): pose alone, RGB
   alone, their late fusion, M-Mixer + CFEM on RGB + pose, and M-Mixer + CFEM on RGB + pose + heatmaps.
 
+- ``--suite deformable3d`` (issue 17, NW-UCLA): the 3D deformable transformer on heatmap volume + pose
+  tokens (`configs/model/deformable3d.yaml` after the small recipe), pose tokens only, volume only, the late
+  fusion of those two, and CTR-GCN (joint, width 64) at the same budget.
+
     python benchmarks/mmixer_results.py --store runs/nw_ucla/store --out runs/mmixer_results
+    python benchmarks/mmixer_results.py --suite deformable3d --store runs/nw_ucla/store \
+        --out runs/deformable3d_results
     python benchmarks/mmixer_results.py --dataset jhmdb_rgb --store runs/jhmdb_rgb/store \
         --out runs/mmixer_results
 
@@ -57,6 +63,16 @@ JHMDB_RGB_ROWS: dict[str, tuple[str, list[str]]] = {
     "mmixer_rgb_pose_heatmap_cfem": ("mmixer_jh_rgb", []),
 }
 JHMDB_RGB_FUSIONS = {"late_rgb_pose": ("pose", "rgb")}
+
+# Issue 17 (`--suite deformable3d`): the transformer on heatmap volume + pose tokens, its two single-stream
+# ablations and their late fusion, and CTR-GCN (joint, CTR-GCN's own width) at the same budget.
+DEFORMABLE3D_ROWS: dict[str, tuple[str, list[str]]] = {
+    "deformable3d": ("deformable3d", []),
+    "pose_tokens_only": ("deformable3d", ["--model.model_args.use_volume", "false"]),
+    "volume_only": ("deformable3d", ["--model.model_args.use_pose", "false"]),
+    "ctrgcn_joint": ("ctrgcn", ["--model.model_args.base_channels", "64"]),
+}
+DEFORMABLE3D_FUSIONS = {"late_pose_volume": ("pose_tokens_only", "volume_only")}
 
 DATASETS = {
     "nw_ucla": {
@@ -155,8 +171,16 @@ def main() -> None:
     parser.add_argument("--dataset", choices=list(DATASETS), default="nw_ucla")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--rows", nargs="+", help="row names to run (default: all of the dataset's)")
+    parser.add_argument(
+        "--suite", choices=["mmixer", "deformable3d"], default="mmixer", help="issue 16's rows or issue 17's"
+    )
     budget = parser.parse_args()
-    spec, out, started = DATASETS[budget.dataset], Path(budget.out) / budget.dataset, time.time()
+    spec, out, started = dict(DATASETS[budget.dataset]), Path(budget.out) / budget.dataset, time.time()
+    if budget.suite == "deformable3d":
+        if budget.dataset != "nw_ucla":
+            raise SystemExit("--suite deformable3d has NW-UCLA rows only so far")
+        spec.update(rows=DEFORMABLE3D_ROWS, fusions=DEFORMABLE3D_FUSIONS)
+        DATASETS[budget.dataset] = spec
     import numpy as np
 
     train_clips = len(np.load(Path(budget.store) / "splits.npz")[f"{spec['prefix']}train"])
