@@ -11,15 +11,23 @@ rows' test scores (equal weights, probabilities). Each row also gives the traini
 - ``--dataset jhmdb_rgb`` (split 1, RGB crops + MediaPipe poses, `skelact prepare jhmdb-rgb`): pose alone, RGB
   alone, their late fusion, M-Mixer + CFEM on RGB + pose, and M-Mixer + CFEM on RGB + pose + heatmaps.
 
-- ``--suite deformable3d`` (issue 17, NW-UCLA): the 3D deformable transformer on heatmap volume + pose
+- ``--suite deformable3d`` (issue 17), NW-UCLA: the 3D deformable transformer on heatmap volume + pose
   tokens (`configs/model/deformable3d.yaml` after the small recipe), pose tokens only, volume only, the late
-  fusion of those two, and CTR-GCN (joint, width 64) at the same budget.
+  fusion of those two, and CTR-GCN (joint, width 64) at the same budget. J-HMDB (``--dataset jhmdb_rgb``):
+  the transformer on RGB volume + pose tokens (`deformable3d_rgb.yaml`, the paper's setting), its pose-token
+  ablation, and the late fusion of the RGB and pose models of the mmixer suite (same ``--out``).
+
+J-HMDB trains on all 660 training clips of split 1 (no validation split: every row is read at its last
+epoch) with 16-frame clips and ``--rgb-size`` pixel person crops (default 64: the CPU budget; the data
+config's 112 costs 4x the time per clip, docs/results.md).
 
     python benchmarks/mmixer_results.py --store runs/nw_ucla/store --out runs/mmixer_results
     python benchmarks/mmixer_results.py --suite deformable3d --store runs/nw_ucla/store \
         --out runs/deformable3d_results
     python benchmarks/mmixer_results.py --dataset jhmdb_rgb --store runs/jhmdb_rgb/store \
         --out runs/mmixer_results
+    python benchmarks/mmixer_results.py --suite deformable3d --dataset jhmdb_rgb \
+        --store runs/jhmdb_rgb/store --out runs/mmixer_results
 
 Every command it runs is printed first; runs whose test metrics exist are not repeated (re-run to
 continue). ``--rows`` picks a subset by name. Run long jobs with ``OMP_NUM_THREADS=1``.
@@ -41,7 +49,8 @@ from cli_runs import last_ckpt, latest_test_metrics, skelact
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 
-# Rows: name -> (model config, extra model_args overrides). Datasets pick their rows below.
+# Rows: name -> (model config(s), composed in order after the recipe; extra overrides). Datasets pick their
+# rows below.
 NW_UCLA_ROWS: dict[str, tuple[str, list[str]]] = {
     "joint": ("mmixer_single_j", []),
     "bone": ("mmixer_single_b", []),
@@ -74,10 +83,19 @@ DEFORMABLE3D_ROWS: dict[str, tuple[str, list[str]]] = {
 }
 DEFORMABLE3D_FUSIONS = {"late_pose_volume": ("pose_tokens_only", "volume_only")}
 
+# Issue 17 on J-HMDB: RGB appearance volume + estimated pose tokens against the late fusion of the RGB and
+# pose models of the mmixer suite (its `rgb` and `pose` rows, trained under the same --out).
+_RGB_TRANSFORMER = ("deformable3d", "deformable3d_rgb")
+DEFORMABLE3D_JHMDB_ROWS: dict[str, tuple[str | tuple[str, ...], list[str]]] = {
+    "deformable3d_rgb": (_RGB_TRANSFORMER, []),
+    "deformable3d_rgb_pose_tokens_only": (_RGB_TRANSFORMER, ["--model.model_args.use_volume", "false"]),
+}
+DEFORMABLE3D_JHMDB_FUSIONS = {"late_rgb_pose": ("pose", "rgb")}
+
 DATASETS = {
     "nw_ucla": {
         "data": "nw_ucla.yaml",
-        "prefix": "",
+        "splits": ("train", "val", "test"),
         "extra": [],
         "rows": NW_UCLA_ROWS,
         "fusions": NW_UCLA_FUSIONS,
@@ -85,7 +103,7 @@ DATASETS = {
     # 16 frames (the data config's; the small recipe sets 32): RGB decoding and the ResNet cost per frame.
     "jhmdb_rgb": {
         "data": "jhmdb_rgb.yaml",
-        "prefix": "split1_",
+        "splits": ("split1_train_full", "null", "split1_test"),
         "extra": ["--data.clip_len", "16"],
         "rows": JHMDB_RGB_ROWS,
         "fusions": JHMDB_RGB_FUSIONS,
@@ -93,22 +111,39 @@ DATASETS = {
 }
 
 
+def rgb_budget(dataset: str, configs: tuple[str, ...], rgb_size: int) -> list[str]:
+    """The person-crop size of a dataset with RGB clips, and the transformer's RGB volume set to match."""
+    if dataset != "jhmdb_rgb":
+        return []
+    crops = json.dumps({"rgb": {"size": rgb_size, "padding": 0.25}})
+    volume = ["--model.model_args.size", str(rgb_size)] if "deformable3d_rgb" in configs else []
+    return ["--data.modality_options", crops, *volume]
+
+
 def run_args(
-    store: str, dataset: str, config: str, overrides: list[str], root: Path, epochs: int
+    store: str,
+    dataset: str,
+    config: str | tuple[str, ...],
+    overrides: list[str],
+    root: Path,
+    epochs: int,
+    rgb_size: int = 64,
 ) -> list[str]:
     spec = DATASETS[dataset]
-    prefix = spec["prefix"]
+    train, val, test = spec["splits"]
+    configs = (config,) if isinstance(config, str) else config
     return [
         "--config", str(CONFIGS / "trainer" / "cpu.yaml"),
         "--config", str(CONFIGS / "data" / spec["data"]),
         "--config", str(CONFIGS / "recipes" / "small.yaml"),
-        "--config", str(CONFIGS / "model" / f"{config}.yaml"),
+        *[arg for name in configs for arg in ("--config", str(CONFIGS / "model" / f"{name}.yaml"))],
         *overrides,
         *spec["extra"],
+        *rgb_budget(dataset, configs, rgb_size),
         "--data.store", store,
-        "--data.train_split", f"{prefix}train",
-        "--data.val_split", f"{prefix}val",
-        "--data.test_split", f"{prefix}test",
+        "--data.train_split", train,
+        "--data.val_split", val,
+        "--data.test_split", test,
         "--data.num_workers", "0",
         "--trainer.max_epochs", str(epochs),
         "--trainer.enable_progress_bar", "false",
@@ -134,16 +169,18 @@ def test_scores(root: Path) -> Path:
     return found[-1]
 
 
-def train_row(store: str, dataset: str, name: str, root: Path, epochs: int, train_clips: int) -> dict:
+def train_row(
+    store: str, dataset: str, name: str, root: Path, epochs: int, train_clips: int, rgb_size: int
+) -> dict:
     config, overrides = DATASETS[dataset]["rows"][name]
     if latest_test_metrics(root) is None:
-        args = run_args(store, dataset, config, overrides, root, epochs)
+        args = run_args(store, dataset, config, overrides, root, epochs, rgb_size)
         skelact("fit", *args)
         skelact("test", *args, "--ckpt_path", str(last_ckpt(root)))
     metrics = latest_test_metrics(root) or {}
     return {
         "row": name,
-        "config": config,
+        "config": config if isinstance(config, str) else " + ".join(config),
         "overrides": " ".join(overrides),
         "top1": metrics.get("top1"),
         "mean_class_accuracy": metrics.get("mean_class_accuracy"),
@@ -174,22 +211,24 @@ def main() -> None:
     parser.add_argument(
         "--suite", choices=["mmixer", "deformable3d"], default="mmixer", help="issue 16's rows or issue 17's"
     )
+    parser.add_argument("--rgb-size", type=int, default=64, help="person-crop pixels of RGB rows (J-HMDB)")
     budget = parser.parse_args()
     spec, out, started = dict(DATASETS[budget.dataset]), Path(budget.out) / budget.dataset, time.time()
     if budget.suite == "deformable3d":
-        if budget.dataset != "nw_ucla":
-            raise SystemExit("--suite deformable3d has NW-UCLA rows only so far")
-        spec.update(rows=DEFORMABLE3D_ROWS, fusions=DEFORMABLE3D_FUSIONS)
+        if budget.dataset == "nw_ucla":
+            spec.update(rows=DEFORMABLE3D_ROWS, fusions=DEFORMABLE3D_FUSIONS)
+        else:
+            spec.update(rows=DEFORMABLE3D_JHMDB_ROWS, fusions=DEFORMABLE3D_JHMDB_FUSIONS)
         DATASETS[budget.dataset] = spec
     import numpy as np
 
-    train_clips = len(np.load(Path(budget.store) / "splits.npz")[f"{spec['prefix']}train"])
+    train_clips = len(np.load(Path(budget.store) / "splits.npz")[spec["splits"][0]])
     names = budget.rows or list(spec["rows"])
     unknown = sorted(set(names) - set(spec["rows"]) - set(spec["fusions"]))
     if unknown:
         raise SystemExit(f"unknown rows {unknown}; {budget.dataset} has {[*spec['rows'], *spec['fusions']]}")
     rows = [
-        train_row(budget.store, budget.dataset, name, out / name, budget.epochs, train_clips)
+        train_row(budget.store, budget.dataset, name, out / name, budget.epochs, train_clips, budget.rgb_size)
         for name in names
         if name in spec["rows"]
     ]
@@ -199,6 +238,7 @@ def main() -> None:
     print(json.dumps({
         "dataset": budget.dataset,
         "epochs": budget.epochs,
+        "rgb_size": budget.rgb_size if budget.dataset == "jhmdb_rgb" else None,
         "train_clips": train_clips,
         "rows": rows,
         "minutes": round((time.time() - started) / 60, 1),
