@@ -10,6 +10,8 @@ Variants (`--variants`):
 - ``bf16``: the same under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (what Lightning's
   ``precision: bf16-mixed`` does);
 - ``compile``: ``torch.compile`` of the fp32 model;
+- ``time_first``: the fp32 model with its activations laid out (N, C, T, V) (``time_last=False``; CTR-GCN
+  and PSUMNet default to frames last, issue 18): what the layout alone gains;
 - ``literal``: the plain implementation of the same equations in tests/models/backbones/literal.py (the
   official CTR-GCN formulation, PYSKL's ST-GCN / ST-GCN++), loaded with the same weights: the in-repo
   stand-in for the reference code on this machine.
@@ -45,6 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skelact.errors import SkelactError
 from skelact.methods.speed import tune_allocator
 from skelact.models import create_model
 from skelact.models.backbones.ctrgcn import convert_official_state_dict
@@ -61,7 +64,7 @@ REFERENCE_CTRGCN = {
     "3x52x20x1": {"train": 11.0, "infer": 45.0},
     "3x64x25x2": {"train": 3.6, "infer": 14.0},
 }
-VARIANTS = ("fp32", "bf16", "compile", "literal")
+VARIANTS = ("fp32", "bf16", "compile", "literal", "time_first")
 
 
 def load_literal() -> ModuleType:
@@ -114,7 +117,8 @@ def run_variant(
 ) -> dict[str, Any]:
     c, t, v, m = shape
     torch.manual_seed(0)
-    model = create_model(name, layout=layout, in_channels=c, num_classes=classes, num_persons=m)
+    options = {"time_last": False} if variant == "time_first" else {}
+    model = create_model(name, layout=layout, in_channels=c, num_classes=classes, num_persons=m, **options)
     if variant == "literal":
         model = literal_twin(name, model, classes, m, c)
     forward: nn.Module = torch.compile(model) if variant == "compile" else model
@@ -221,9 +225,19 @@ def main(argv: list[str] | None = None) -> None:
             for variant in variants:
                 try:
                     entry[variant] = run_variant(name, variant, shape, layout, num_classes, args)
-                except (ValueError, RuntimeError) as err:  # e.g. no literal twin, compile unavailable
+                except (ValueError, RuntimeError, SkelactError) as err:  # no literal twin, no time_last
                     entry[variant] = {"error": str(err).splitlines()[0]}
                 print(f"{name} {key} {variant}: {entry[variant]}", file=sys.stderr, flush=True)
+            if "literal" in entry and "error" not in entry["literal"]:
+                lit = entry["literal"]
+                entry["speedup_vs_literal"] = {
+                    v: {
+                        "train": round(entry[v]["train_samples_per_s"] / lit["train_samples_per_s"], 2),
+                        "infer": round(entry[v]["infer_samples_per_s"] / lit["infer_samples_per_s"], 2),
+                    }
+                    for v in variants
+                    if v != "literal" and "error" not in entry[v]
+                }
             if name == "ctrgcn" and key in REFERENCE_CTRGCN and args.batch == 16:
                 ref = REFERENCE_CTRGCN[key]
                 entry["reference_official"] = ref
@@ -247,6 +261,9 @@ def main(argv: list[str] | None = None) -> None:
                 "torch_threads": torch.get_num_threads(),
                 "torch_interop_threads": torch.get_num_interop_threads(),
                 "mkldnn_bf16_supported": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()),
+                "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+                "ATEN_CPU_CAPABILITY": os.environ.get("ATEN_CPU_CAPABILITY"),
+                "ONEDNN_MAX_CPU_ISA": os.environ.get("ONEDNN_MAX_CPU_ISA"),
                 "allocator_tuned": allocator_tuned,
                 "batch": args.batch,
                 "warmup_steps": args.warmup,
