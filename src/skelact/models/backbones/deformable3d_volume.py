@@ -156,15 +156,14 @@ class RGBAppearance(nn.Module):
                 f"rgb volume: need size >= 16 and volume_frame_step >= 1, got {size} and {frame_step}"
             )
         from skelact.models.temporal.resnet_trunk import ResNetTrunk
-        from skelact.models.temporal.rgb_resnet import IMAGENET_MEAN, IMAGENET_STD
+        from skelact.models.temporal.rgb_resnet import ImageNetNormalize
 
         trunk = ResNetTrunk(18)
         self.stem = nn.Sequential(trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool)
         self.stages = nn.Sequential(trunk.layer1, trunk.layer2, trunk.layer3)
         channels = trunk.layer3[-1].conv2.out_channels
         self.project = nn.Conv3d(channels, dim, 1)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.normalize = ImageNetNormalize()
         self.size, self.frame_step = size, frame_step
         self.out_channels, self.frame_stride, self.pixel_stride = dim, frame_step, 16
         side = size
@@ -184,9 +183,7 @@ class RGBAppearance(nn.Module):
             )
         frames = frames[:, :: self.frame_step]
         batch, steps = frames.shape[:2]
-        x = frames.flatten(0, 1)
-        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-        x = ((x - self.mean) / self.std).to(self.project.weight.dtype)
+        x = self.normalize(frames.flatten(0, 1)).to(self.project.weight.dtype)
         maps = self.stages(self.stem(x))  # (B·T', C, h, w)
         volume = maps.view(batch, steps, *maps.shape[1:]).transpose(1, 2)
         return self.project(volume)

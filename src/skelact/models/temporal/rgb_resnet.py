@@ -32,6 +32,20 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+class ImageNetNormalize(nn.Module):
+    """(..., 3, H, W) frames, uint8 0..255 or float in [0, 1] -> float32 normalised with ImageNet's channel
+    mean and std, the statistics torchvision's ResNet weights expect (buffers, not saved in checkpoints)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(3, 1, 1), persistent=False)
+
+    def forward(self, frames: Tensor) -> Tensor:
+        x = frames.float() / 255.0 if frames.dtype == torch.uint8 else frames.float()
+        return (x - self.mean) / self.std
+
+
 def load_trunk_weights(trunk: nn.Module, path: str | Path) -> None:
     """Load a local torchvision ResNet state dict (optionally under "state_dict"), ignoring ``fc.*``;
     any other missing or unexpected key, or a wrong shape, is one error naming the file."""
@@ -81,8 +95,7 @@ class RGBFrameEncoder(nn.Module):
         features = self.trunk.num_features
         self.proj: nn.Module = nn.Identity() if out_dim is None else nn.Linear(features, out_dim)
         self.out_dim = features if out_dim is None else int(out_dim)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.normalize = ImageNetNormalize()
 
     def forward(self, inputs: Mapping[str, Tensor]) -> Tensor:
         frames = inputs["rgb"]
@@ -91,9 +104,7 @@ class RGBFrameEncoder(nn.Module):
                 f"RGBFrameEncoder expects rgb of shape (B, T, 3, H, W), got {tuple(frames.shape)}"
             )
         batch, steps = frames.shape[:2]
-        x = frames.flatten(0, 1)
-        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-        x = (x - self.mean) / self.std
+        x = self.normalize(frames.flatten(0, 1))
         return self.proj(self.trunk(x).view(batch, steps, -1))
 
     def extra_repr(self) -> str:
