@@ -26,6 +26,7 @@ from skelact.errors import ConfigError, FormatError
 from skelact.models.backbones.base import ClassifierHeadMixin, check_batch
 from skelact.models.backbones.deformable3d_volume import VOLUME_READS, build_volume
 from skelact.models.inputs.heatmap import Plane
+from skelact.models.inputs.raw_keypoints import check_raw_keypoint_channels
 from skelact.models.layers.deformable_attention import DeformableAttention3D
 from skelact.models.layers.deformable_sampling import sample_volume
 from skelact.models.layers.deformable_stride import (
@@ -130,12 +131,7 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
     ) -> None:
         super().__init__()
         self.layout = get_layout(layout)
-        if in_channels not in (num_coords, num_coords + 1):
-            raise ConfigError(
-                f"deformable3d: in_channels {in_channels} is neither num_coords {num_coords} nor "
-                f"num_coords + 1 (a score channel)",
-                hint="use modality j; for 2D + score data set model_args num_coords 2",
-            )
+        check_raw_keypoint_channels("deformable3d", in_channels, num_coords)
         if pose_tokens not in ("coords", "volume") or fusion not in ("concat", "sum"):
             raise ConfigError(
                 f"deformable3d: pose_tokens must be coords or volume, fusion concat or sum; got "

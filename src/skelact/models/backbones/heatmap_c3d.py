@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from skelact.errors import ConfigError, FormatError
 from skelact.models.backbones.base import ClassifierHeadMixin, check_batch
 from skelact.models.inputs.heatmap import HeatmapVolume, Plane
+from skelact.models.inputs.raw_keypoints import check_raw_keypoint_channels
 from skelact.models.registry import builds, register_model
 from skelact.skeleton import Layout, get_layout
 
@@ -90,12 +91,7 @@ class HeatmapC3D(ClassifierHeadMixin, nn.Module):
     ) -> None:
         super().__init__()
         self.layout = get_layout(layout)
-        if in_channels not in (num_coords, num_coords + 1):
-            raise ConfigError(
-                f"heatmap_c3d: in_channels {in_channels} is neither num_coords {num_coords} nor "
-                f"num_coords + 1 (a score channel)",
-                hint="use modality j; for 2D + score data set model_args num_coords 2",
-            )
+        check_raw_keypoint_channels("heatmap_c3d", in_channels, num_coords)
         if width <= 0 or len(blocks) != 3 or min(blocks) < 1:
             raise ConfigError(f"heatmap_c3d: need width > 0 and three positive blocks, got {width}, {blocks}")
         self.in_channels = in_channels

@@ -8,6 +8,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from skelact.errors import ConfigError, FormatError
+from skelact.models.inputs.raw_keypoints import check_raw_keypoint_channels
 from skelact.models.temporal.base import KEYPOINT, build_encoder
 from skelact.skeleton import Layout
 
@@ -22,17 +23,12 @@ def keypoint_context(
     layout: Layout, in_channels: int, num_coords: int, num_persons: int, model: str
 ) -> dict[str, Any]:
     """What skeleton encoders need to know of the keypoint input (raw coordinates, + 1 score channel)."""
-    if in_channels not in (num_coords, num_coords + 1):
-        raise ConfigError(
-            f"{model}: in_channels {in_channels} is neither num_coords {num_coords} nor num_coords + 1 "
-            f"(a score channel): its encoders compute their own streams from the raw keypoints",
-            hint="use modality j (each encoder's `stream` picks bones or motions); for 2D + score data set "
-            "model_args num_coords 2",
-        )
+    why = "its encoders compute their own streams (each encoder's `stream`) from the raw keypoints"
+    score_channel = check_raw_keypoint_channels(model, in_channels, num_coords, why)
     return {
         "layout": layout,
         "num_coords": num_coords,
-        "score_channel": in_channels > num_coords,
+        "score_channel": score_channel,
         "num_persons": num_persons,
     }
 
