@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (torch is imported after restrict_to_avx2_if_asked, which may re-execute the script)
 """Where a training step's time goes: per-op-class shares for the graph backbones, printed as JSON.
 
 For each model and input shape, one training step (forward, cross-entropy, backward, SGD Nesterov step on a
@@ -18,7 +19,8 @@ proportion: ``gflops_in_convs_and_matmuls`` is the step's FLOPs over the time sp
 Run it natively and with the CPU restricted to AVX2 (issue 18):
 
     python benchmarks/profile_step.py --store nw_ucla=runs/nw_ucla/store
-    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/profile_step.py --markdown
+    python benchmarks/profile_step.py --avx2 --markdown   # = ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
+                                                          #   MKL_ENABLE_INSTRUCTIONS=AVX2 (cpu_isa.py)
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from cpu_isa import isa_report, restrict_to_avx2_if_asked
+
+restrict_to_avx2_if_asked()  # before torch loads: --avx2
 
 import torch
 import torch.nn.functional as F
@@ -251,6 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     parser.add_argument("--store", action="append", default=[], help="SHAPE=PATH: also time data loading")
     parser.add_argument("--markdown", action="store_true", help="print a table after the JSON")
+    parser.add_argument("--avx2", action="store_true", help="run as on an AVX2-only CPU (cpu_isa.py)")
     args = parser.parse_args(argv)
     args.stores = parse_stores(args.store)
     tune_allocator()
@@ -265,9 +272,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name} {shape_name}: {results[shape_name][name]}", file=sys.stderr, flush=True)
     report = {
         "torch": torch.__version__,
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "ATEN_CPU_CAPABILITY": os.environ.get("ATEN_CPU_CAPABILITY"),
-        "ONEDNN_MAX_CPU_ISA": os.environ.get("ONEDNN_MAX_CPU_ISA"),
+        **isa_report(),
         "torch_threads": torch.get_num_threads(),
         "batch": args.batch,
         "matmul_peak_gflops": peak,

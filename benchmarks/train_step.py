@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (torch is imported after restrict_to_avx2_if_asked, which may re-execute the script)
 """Training and inference throughput (samples/s) of the graph backbones, printed as JSON.
 
 One training step = forward, cross-entropy, backward, SGD (Nesterov) step on a random batch; one inference
@@ -25,6 +26,7 @@ host. ``--allocator default`` measures without it.
     python benchmarks/train_step.py                      # ctrgcn, stgcnpp; NW-UCLA and NTU shapes; batch 16
     python benchmarks/train_step.py --models ctrgcn --variants fp32,literal --shape 3,100,25,2 \\
         --layout ntu25 --classes 60
+    python benchmarks/train_step.py --variants fp32,literal,time_first --avx2   # as on an AVX2-only CPU
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from cpu_isa import isa_report, restrict_to_avx2_if_asked
+
+restrict_to_avx2_if_asked()  # before torch loads: --avx2
 
 import torch
 import torch.nn.functional as F
@@ -197,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     parser.add_argument("--allocator", choices=("tuned", "default"), default="tuned")
+    parser.add_argument("--avx2", action="store_true", help="run as on an AVX2-only CPU (cpu_isa.py)")
     args = parser.parse_args(argv)
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -261,9 +268,7 @@ def main(argv: list[str] | None = None) -> None:
                 "torch_threads": torch.get_num_threads(),
                 "torch_interop_threads": torch.get_num_interop_threads(),
                 "mkldnn_bf16_supported": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()),
-                "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-                "ATEN_CPU_CAPABILITY": os.environ.get("ATEN_CPU_CAPABILITY"),
-                "ONEDNN_MAX_CPU_ISA": os.environ.get("ONEDNN_MAX_CPU_ISA"),
+                **isa_report(),
                 "allocator_tuned": allocator_tuned,
                 "batch": args.batch,
                 "warmup_steps": args.warmup,
