@@ -11,6 +11,8 @@ Variants (`--variants`):
 - ``bf16``: the same under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (what Lightning's
   ``precision: bf16-mixed`` does);
 - ``compile``: ``torch.compile`` of the fp32 model;
+- ``onnx``: inference only, the fp32 model exported to ONNX (`skelact export`'s path) and run by ONNX
+  Runtime with the same threads (it folds BatchNorm into convolutions, among its graph optimisations);
 - ``time_first``: the fp32 model with its activations laid out (N, C, T, V) (``time_last=False``; CTR-GCN
   and PSUMNet default to frames last, issue 18): what the layout alone gains;
 - ``literal``: the plain implementation of the same equations in tests/models/backbones/literal.py (the
@@ -65,12 +67,7 @@ DEFAULT_CONFIGS: list[tuple[tuple[int, int, int, int], str, int]] = [
     ((3, 52, 20, 1), "kinect20", 10),
     ((3, 64, 25, 2), "ntu25", 60),
 ]
-# The official CTR-GCN code on this project's 2-core CPU, batch 16 (issue 4), samples/s.
-REFERENCE_CTRGCN = {
-    "3x52x20x1": {"train": 11.0, "infer": 45.0},
-    "3x64x25x2": {"train": 3.6, "infer": 14.0},
-}
-VARIANTS = ("fp32", "bf16", "compile", "literal", "time_first")
+VARIANTS = ("fp32", "bf16", "compile", "literal", "time_first", "onnx")
 
 
 def load_literal() -> ModuleType:
@@ -150,6 +147,8 @@ def run_variant(
         with torch.inference_mode(), precision():
             forward(x)
 
+    if variant == "onnx":
+        return {"infer_samples_per_s": onnx_infer_rate(model, x, args)}
     model.train()
     train = timed(train_step, args.warmup, args.steps)
     model.eval()
@@ -168,6 +167,24 @@ def run_variant(
             "first": round(infer[2], 2),
         },
     }
+
+
+def onnx_infer_rate(model: nn.Module, x: torch.Tensor, args: argparse.Namespace) -> float:
+    """Samples/s of ONNX Runtime on the exported eval-mode model (median of the timed steps)."""
+    import tempfile
+
+    from skelact.inference.export import export_model, load_onnx_session
+    from skelact.inference.pipeline import InputModel
+    from skelact.models.inputs.modality import ModalityFeatures
+
+    _, m, t, _, c = x.shape
+    net = InputModel(ModalityFeatures(model.layout, "j", num_coords=c), model).eval()  # what export writes
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_model(net, Path(tmp) / "m.onnx", "onnx", clip_len=t, persons=m)
+        session = load_onnx_session(path, threads=torch.get_num_threads())
+        feed = {session.get_inputs()[0].name: x.numpy()}
+        seconds = timed(lambda: session.run(None, feed), args.warmup, args.steps)[0]
+    return round(args.batch / seconds, 2)
 
 
 def cpu_name() -> str:
@@ -239,22 +256,12 @@ def main(argv: list[str] | None = None) -> None:
                 lit = entry["literal"]
                 entry["speedup_vs_literal"] = {
                     v: {
-                        "train": round(entry[v]["train_samples_per_s"] / lit["train_samples_per_s"], 2),
-                        "infer": round(entry[v]["infer_samples_per_s"] / lit["infer_samples_per_s"], 2),
+                        kind: round(entry[v][f"{kind}_samples_per_s"] / lit[f"{kind}_samples_per_s"], 2)
+                        for kind in ("train", "infer")
+                        if f"{kind}_samples_per_s" in entry[v]
                     }
                     for v in variants
                     if v != "literal" and "error" not in entry[v]
-                }
-            if name == "ctrgcn" and key in REFERENCE_CTRGCN and args.batch == 16:
-                ref = REFERENCE_CTRGCN[key]
-                entry["reference_official"] = ref
-                entry["speedup_vs_reference"] = {
-                    v: {
-                        "train": round(entry[v]["train_samples_per_s"] / ref["train"], 2),
-                        "infer": round(entry[v]["infer_samples_per_s"] / ref["infer"], 2),
-                    }
-                    for v in variants
-                    if "error" not in entry[v]
                 }
             models[name] = entry
         results.append({"input_ctvm": key, "layout": layout, "classes": num_classes, "models": models})
