@@ -13,8 +13,6 @@ Variants (`--variants`):
 - ``compile``: ``torch.compile`` of the fp32 model;
 - ``onnx``: inference only, the fp32 model exported to ONNX (`skelact export`'s path) and run by ONNX
   Runtime with the same threads (it folds BatchNorm into convolutions, among its graph optimisations);
-- ``time_first``: the fp32 model with its activations laid out (N, C, T, V) (``time_last=False``; CTR-GCN
-  and PSUMNet default to frames last, issue 18): what the layout alone gains;
 - ``literal``: the plain implementation of the same equations in tests/models/backbones/literal.py (the
   official CTR-GCN formulation, PYSKL's ST-GCN / ST-GCN++), loaded with the same weights: the in-repo
   stand-in for the reference code on this machine.
@@ -28,7 +26,7 @@ host. ``--allocator default`` measures without it.
     python benchmarks/train_step.py                      # ctrgcn, stgcnpp; NW-UCLA and NTU shapes; batch 16
     python benchmarks/train_step.py --models ctrgcn --variants fp32,literal --shape 3,100,25,2 \\
         --layout ntu25 --classes 60
-    python benchmarks/train_step.py --variants fp32,literal,time_first --avx2   # as on an AVX2-only CPU
+    python benchmarks/train_step.py --variants fp32,literal,onnx --avx2   # as on an AVX2-only CPU
 """
 
 from __future__ import annotations
@@ -67,7 +65,7 @@ DEFAULT_CONFIGS: list[tuple[tuple[int, int, int, int], str, int]] = [
     ((3, 52, 20, 1), "kinect20", 10),
     ((3, 64, 25, 2), "ntu25", 60),
 ]
-VARIANTS = ("fp32", "bf16", "compile", "literal", "time_first", "onnx")
+VARIANTS = ("fp32", "bf16", "compile", "literal", "onnx")
 
 
 def load_literal() -> ModuleType:
@@ -120,8 +118,7 @@ def run_variant(
 ) -> dict[str, Any]:
     c, t, v, m = shape
     torch.manual_seed(0)
-    options = {"time_last": False} if variant == "time_first" else {}
-    model = create_model(name, layout=layout, in_channels=c, num_classes=classes, num_persons=m, **options)
+    model = create_model(name, layout=layout, in_channels=c, num_classes=classes, num_persons=m)
     if variant == "literal":
         model = literal_twin(name, model, classes, m, c)
     forward: nn.Module = torch.compile(model) if variant == "compile" else model

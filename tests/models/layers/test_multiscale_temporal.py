@@ -43,17 +43,3 @@ def test_residual_and_errors():
         MultiScaleTemporalConv(8, 8, style="mmaction")
     with pytest.raises(ConfigError, match="kernel_size must be odd"):
         MultiScaleTemporalConv(8, 8, kernel_size=4)
-
-
-@pytest.mark.parametrize(
-    ("style", "stride", "residual"), [("ctrgcn", 1, False), ("ctrgcn", 2, True), ("pyskl", 2, True)]
-)
-def test_frames_last_layout_is_the_same_module(style, stride, residual):
-    torch.manual_seed(0)
-    unit = MultiScaleTemporalConv(12, 24, stride, style=style, residual=residual).eval()
-    fast = MultiScaleTemporalConv(12, 24, stride, style=style, residual=residual, time_last=True).eval()
-    fast.load_state_dict(unit.state_dict())
-    x = torch.randn(2, 12, 9, 5)
-    torch.testing.assert_close(
-        fast(x.transpose(2, 3).contiguous()), unit(x).transpose(2, 3), atol=1e-5, rtol=1e-5
-    )

@@ -23,10 +23,9 @@ def test_the_sequence_keeps_the_backbone_s_temporal_length(backbone: str, width:
     x = keypoints()
     with torch.no_grad():
         out = encoder({"keypoint": x})
-        blocks = encoder.net.blocks(encoder.net._fold_persons(x))  # (N*M, F, T', V) or (N*M, F, V, T')
-    frames = blocks.shape[3 if encoder.net.time_last else 2]
+        blocks = encoder.net.blocks(encoder.net._fold_persons(x))  # (N*M, F, T', V)
     assert encoder.reads == ("keypoint",)
-    assert out.shape == (2, frames, encoder.out_dim) == (2, 4, 4 * width)  # two stride-2 stages
+    assert out.shape == (2, blocks.shape[2], encoder.out_dim) == (2, 4, 4 * width)  # two stride-2 stages
     with torch.no_grad():  # the mean over T' is exactly the backbone's own pooled embedding
         torch.testing.assert_close(out.mean(1), encoder.net.forward_features(x), rtol=1e-5, atol=1e-6)
 

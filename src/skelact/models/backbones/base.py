@@ -76,8 +76,6 @@ class GraphBackbone(ClassifierHeadMixin, nn.Module):
     """
 
     blocks: nn.Module
-    # The blocks' activation layout: (N*M, C, T, V), or (N*M, C, V, T) where a subclass sets this (CTR-GCN).
-    time_last: bool = False
 
     def __init__(self, layout: Layout | str, in_channels: int, num_persons: int, data_bn: DataBN) -> None:
         super().__init__()
@@ -113,19 +111,15 @@ class GraphBackbone(ClassifierHeadMixin, nn.Module):
     def _fold_persons(self, x: Tensor) -> Tensor:
         """(N, M, T, V, C) -> data BN -> (N*M, C, T, V): persons join the batch once, here.
 
-        The result is contiguous (N, C, T, V), or (N, C, V, T) for a `time_last` backbone. Channels-last
-        memory would make this fold free, but on 2 CPU cores the whole model was not clearly faster that way
-        (within measurement noise, at most ~10 %), and every later layer would have to avoid `.view`; the
-        input is small (C = 3), so two copies cost little.
+        The result is contiguous (N, C, T, V). Channels-last memory would make this fold free, but on 2 CPU
+        cores the whole model was not clearly faster that way (within measurement noise, at most ~10 %), and
+        every later layer would have to avoid `.view`; the input is small (C = 3), so two copies cost little.
         """
         n, m, t, v, c = x.shape
         if self.data_bn_mode is None:
-            order = (0, 1, 4, 3, 2) if self.time_last else (0, 1, 4, 2, 3)
-            return x.permute(*order).reshape(n * m, c, *((v, t) if self.time_last else (t, v)))
+            return x.permute(0, 1, 4, 2, 3).reshape(n * m, c, t, v)
         groups = n if self.data_bn_mode == "MVC" else n * m
         x = self.data_bn(x.permute(0, 1, 3, 4, 2).reshape(groups, -1, t))  # channels ordered (M,) V, C
-        if self.time_last:
-            return x.view(n, m, v, c, t).transpose(2, 3).reshape(n * m, c, v, t)
         return x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
 
     def forward_features(self, x: Tensor) -> Tensor:
@@ -140,5 +134,5 @@ class GraphBackbone(ClassifierHeadMixin, nn.Module):
         multi-modal models (`skelact.models.temporal`)."""
         self._check_input(x)
         n, m = x.shape[:2]
-        y = self.blocks(self._fold_persons(x)).mean(dim=2 if self.time_last else 3)  # (N*M, F, T')
+        y = self.blocks(self._fold_persons(x)).mean(dim=3)  # (N*M, F, T')
         return y.view(n, m, *y.shape[1:]).mean(dim=1).transpose(1, 2)

@@ -34,8 +34,7 @@ def init_official_head(fc: nn.Linear) -> None:
 
 
 class CTRGCNBlock(nn.Module):
-    """The official TCN_GCN_unit: ReLU(tcn(gcn(x)) + residual(x)), on (N, C, V, T) activations when
-    `time_last` (the default: `CTRGraphConv` says why), else (N, C, T, V)."""
+    """The official TCN_GCN_unit: ReLU(tcn(gcn(x)) + residual(x))."""
 
     def __init__(
         self,
@@ -48,27 +47,18 @@ class CTRGCNBlock(nn.Module):
         kernel_size: int = 5,
         dilations: Sequence[int] = (1, 2),
         rel_channels: int | None = None,
-        time_last: bool = True,
     ) -> None:
         super().__init__()
-        self.gcn = CTRGraphConv(
-            in_channels, out_channels, A, adaptive=adaptive, rel_channels=rel_channels, time_last=time_last
-        )
+        self.gcn = CTRGraphConv(in_channels, out_channels, A, adaptive=adaptive, rel_channels=rel_channels)
         self.tcn = MultiScaleTemporalConv(
-            out_channels,
-            out_channels,
-            stride,
-            style="ctrgcn",
-            kernel_size=kernel_size,
-            dilations=dilations,
-            time_last=time_last,
+            out_channels, out_channels, stride, style="ctrgcn", kernel_size=kernel_size, dilations=dilations
         )
         self.residual: nn.Module | None = None
         if residual:
             if in_channels == out_channels and stride == 1:
                 self.residual = nn.Identity()
             else:
-                self.residual = TemporalConv(in_channels, out_channels, 1, stride, time_last=time_last)
+                self.residual = TemporalConv(in_channels, out_channels, 1, stride)
                 nn.init.kaiming_normal_(self.residual.conv.weight, mode="fan_out")
                 nn.init.zeros_(self.residual.conv.bias)
         self.relu = nn.ReLU(inplace=True)
@@ -81,11 +71,7 @@ class CTRGCNBlock(nn.Module):
 
 
 class CTRGCN(GraphBackbone):
-    """CTR-GCN backbone + head; see the module docstring. `dropout` is the official `drop_out` before fc.
-
-    `time_last`: the blocks' activations are (N*M, C, V, T) (default, faster: `CTRGraphConv`), else
-    (N*M, C, T, V); the same parameters and outputs up to rounding either way.
-    """
+    """CTR-GCN backbone + head; see the module docstring. `dropout` is the official `drop_out` before fc."""
 
     def __init__(
         self,
@@ -101,14 +87,10 @@ class CTRGCN(GraphBackbone):
         dilations: Sequence[int] = (1, 2),
         graph_variant: str | None = None,
         graph_convention: GraphConvention = "ctrgcn",
-        time_last: bool = True,
     ) -> None:
         super().__init__(layout, in_channels, num_persons, data_bn)
-        self.time_last = time_last
         A = model_graph(self.layout, "spatial", graph_variant, graph_convention)
-        opts = dict(
-            adaptive=adaptive, kernel_size=kernel_size, dilations=tuple(dilations), time_last=time_last
-        )
+        opts = dict(adaptive=adaptive, kernel_size=kernel_size, dilations=tuple(dilations))
         plan = stage_plan(base_channels)
         blocks = [CTRGCNBlock(in_channels, base_channels, A, 1, residual=False, **opts)]
         blocks += [CTRGCNBlock(c_in, c_out, A, stride, **opts) for c_in, c_out, stride in plan]

@@ -98,7 +98,6 @@ class PSUMNet(GraphBackbone):
         base_channels: int = 64,
         dropout: float = 0.0,
         data_bn: DataBN = True,
-        time_last: bool = True,
     ) -> None:
         if blocks is None and part not in STREAM_BLOCKS:
             raise ConfigError(
@@ -109,7 +108,6 @@ class PSUMNet(GraphBackbone):
             layout, part, modality, num_coords, in_channels > num_coords, official_quirks=official_quirks
         )
         super().__init__(mmdg.output_layout, mmdg.out_channels(in_channels), num_persons, data_bn)
-        self.time_last = time_last  # the blocks' activations (N*M, C, V, T): CTRGraphConv says why
         self.mmdg = mmdg
         self.input_layout = mmdg.layout
         self.part = part
@@ -127,9 +125,7 @@ class PSUMNet(GraphBackbone):
                 rel = released_relation_channels(width)
             else:
                 rel = CORRECTED_FIRST_RELATION if first else None
-            layers.append(
-                CTRGCNBlock(width, out, A, stride, residual=not first, rel_channels=rel, time_last=time_last)
-            )
+            layers.append(CTRGCNBlock(width, out, A, stride, residual=not first, rel_channels=rel))
             width = out
         self.blocks = nn.Sequential(*layers)
         self._build_head(width, num_classes, dropout)

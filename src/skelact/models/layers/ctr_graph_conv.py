@@ -17,14 +17,6 @@ same maths runs as a few large operations, on the same parameters:
 
 Only rounding differs from the official order of operations (tests compare against a literal copy of the
 official formulation at 1e-5).
-
-Frames last (``time_last``, what CTR-GCN and PSUMNet build): with activations laid out (N, C, V, T) and the
-value channels ordered channel-major (c, k) -- the conv3 rows permuted at each call, the parameters as
-above -- each (sample, channel) slice of the value is a contiguous (K*V, T) matrix, so the K subsets'
-aggregations and their sum are ONE matmul per (sample, channel), (V, K*V) @ (K*V, T), with Q laid out
-(N, C, U, K*V). In (N, C, T, V) the sum over K is a separate reduction whose backward materialises a
-K-fold broadcast copy of the gradient; this removes it and the tiny per-subset matmuls (issue 18,
-docs/results.md "Where a training step's time goes").
 """
 
 from __future__ import annotations
@@ -33,7 +25,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from skelact.models.layers.graph_conv import as_adjacency
@@ -60,7 +51,6 @@ class CTRGraphConv(nn.Module):
         rel_reduction: relation width R = in_channels // rel_reduction (8 for 3 or 9 input channels).
         rel_channels: R itself, overriding that rule (PSUMNet's corrected first layer and its released SAMG
             rule, specs/psumnet.md 4).
-        time_last: activations are (N, C_in, V, T) -> (N, C_out, V, T) (module docstring); same parameters.
 
     Parameters (official name per subset k -> here): ``convs.k.conv1/conv2`` -> ``rel_weight[k, 0/1]`` and
     ``rel_bias[k, 0/1]``; ``convs.k.conv3`` -> rows ``k*C:(k+1)*C`` of ``value``; ``convs.k.conv4`` ->
@@ -76,15 +66,12 @@ class CTRGraphConv(nn.Module):
         residual: bool = True,
         rel_reduction: int = 8,
         rel_channels: int | None = None,
-        time_last: bool = False,
     ) -> None:
         super().__init__()
         A = as_adjacency(A)
-        self.time_last = time_last
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_subsets = k = A.shape[0]
-        self.num_joints = A.shape[-1]
         if rel_channels is None:
             rel_channels = relation_channels(in_channels, rel_reduction)
         self.rel_channels = r = rel_channels
@@ -103,9 +90,6 @@ class CTRGraphConv(nn.Module):
         else:
             self.register_buffer("A", A)
         self.alpha = nn.Parameter(torch.zeros(1))
-        # value channel k*C + c (subset-major, the parameters' order) read in channel-major order c*K + k
-        subset_major = torch.arange(k * out_channels).view(k, out_channels)
-        self.register_buffer("channel_major", subset_major.t().reshape(-1), persistent=False)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
         self.down: nn.Module | None = None
@@ -141,65 +125,36 @@ class CTRGraphConv(nn.Module):
 
     def refined_graph(self, x: Tensor) -> Tensor:
         """Q: (N, K, C_out, V, V), the channel-wise refined topology per sample and subset, Q[..., u, v]
-        weighting the message v -> u (the official orientation). x in the unit's layout."""
-        if self.time_last:
-            return self._refined_graph_uv(x)
+        weighting the message v -> u (the official orientation)."""
         return self._refined_graph_t(x).transpose(-1, -2)
-
-    def _relations(self, x: Tensor) -> Tensor:
-        """conv1/conv2 of every subset and their temporal mean: (N, K, 2, R, V)."""
-        n, v = x.shape[0], self.num_joints
-        k, r = self.num_subsets, self.rel_channels
-        weight = self.rel_weight.view(k * 2 * r, -1)
-        time_dim = 3 if self.time_last else 2
-        if self.pool_first:  # (N, C_in, V): mean before the affine conv1/conv2 equals mean after them
-            rel = torch.matmul(weight, x.mean(dim=time_dim))
-        else:  # the official order: conv1/conv2 on every frame, then the temporal mean
-            rel = torch.matmul(weight, x.flatten(2)).view(n, k * 2 * r, *x.shape[2:]).mean(dim=time_dim)
-        return (rel + self.rel_bias.view(-1, 1)).view(n, k, 2, r, v)
-
-    def _lift(self, diff: Tensor, graph: Tensor) -> Tensor:
-        """alpha * (W4 diff + b4) + graph, with alpha folded into the small weight instead of the big
-        product: (N, K, R, V, V) -> (N, K, C, V, V) in diff's orientation (graph given in the same)."""
-        n, k, r, v, _ = diff.shape
-        refined = torch.matmul(self.lift_weight * self.alpha, diff.reshape(n, k, r, v * v))  # (N, K, C, V*V)
-        offset = graph.reshape(k, 1, v * v) + (self.alpha * self.lift_bias).unsqueeze(-1)
-        return (refined + offset).view(n, k, self.out_channels, v, v)
 
     def _refined_graph_t(self, x: Tensor) -> Tensor:
         """Q transposed, (N, K, C_out, V_from, V_to), built in that layout so the aggregation matmul and its
         backward need no transposed copies."""
-        rel = self._relations(x)
+        n, _, _, v = x.shape
+        k, r = self.num_subsets, self.rel_channels
+        weight = self.rel_weight.view(k * 2 * r, -1)
+        if self.pool_first:  # (N, C_in, V): mean before the affine conv1/conv2 equals mean after them
+            rel = torch.matmul(weight, x.mean(dim=2))
+        else:  # the official order: conv1/conv2 on every frame, then the temporal mean
+            rel = torch.matmul(weight, x.flatten(2)).view(n, k * 2 * r, -1, v).mean(dim=2)
+        rel = (rel + self.rel_bias.view(-1, 1)).view(n, k, 2, r, v)
         # tanh(x1[u] - x2[v]) stored at [..., v, u]
         diff_t = torch.tanh(rel[:, :, 0].unsqueeze(-2) - rel[:, :, 1].unsqueeze(-1))  # (N, K, R, V, V)
-        return self._lift(diff_t, self.graph().transpose(1, 2))
-
-    def _refined_graph_uv(self, x: Tensor) -> Tensor:
-        """Q, (N, K, C_out, V_to, V_from), built in the official orientation."""
-        rel = self._relations(x)
-        diff = torch.tanh(rel[:, :, 0].unsqueeze(-1) - rel[:, :, 1].unsqueeze(-2))  # (N, K, R, U, V)
-        return self._lift(diff, self.graph())
-
-    def _aggregate_time_last(self, x: Tensor) -> Tensor:
-        """z (N, C, U, T) = Q (N, C, U, K*V) @ value (N, C, K*V, T): the K subsets in one matmul."""
-        n, _, v, t = x.shape
-        k, c = self.num_subsets, self.out_channels
-        order = self.channel_major
-        value = F.conv2d(x, self.value.weight[order], self.value.bias[order])  # (N, C*K, V, T)
-        q = self._refined_graph_uv(x).permute(0, 2, 3, 1, 4).reshape(n, c, v, k * v)
-        return torch.matmul(q, value.view(n, c, k * v, t))
+        # alpha * (W4 D + b4) + PA, with alpha folded into the small weight instead of the big product.
+        refined = torch.matmul(self.lift_weight * self.alpha, diff_t.view(n, k, r, v * v))  # (N, K, C, V*V)
+        graph_t = self.graph().transpose(1, 2).reshape(k, 1, v * v)
+        offset = graph_t + (self.alpha * self.lift_bias).unsqueeze(-1)
+        return (refined + offset).view(n, k, self.out_channels, v, v)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.time_last:
-            y = self._aggregate_time_last(x)
-        else:
-            n, _, t, v = x.shape
-            k, c = self.num_subsets, self.out_channels
-            value = self.value(x).view(n, k, c, t, v)
-            # z[n, c, t, u] = sum_k sum_v value[n, k, c, t, v] Q[n, k, c, u, v]: a batched matmul + sum
-            # over k (in this layout faster than one contraction over (k, v), which needs permuted copies
-            # of both operands; frames last avoids both, module docstring).
-            y = torch.matmul(value, self._refined_graph_t(x)).sum(dim=1)
+        n, _, t, v = x.shape
+        k, c = self.num_subsets, self.out_channels
+        value = self.value(x).view(n, k, c, t, v)
+        # z[n, c, t, u] = sum_k sum_v value[n, k, c, t, v] Q[n, k, c, u, v]: one batched matmul + sum over k
+        # (on 2 CPU cores faster, forward and backward, than concatenating (k, v) into one contraction,
+        # which needs permuted copies of both operands).
+        y = torch.matmul(value, self._refined_graph_t(x)).sum(dim=1)
         y = self.bn(y)
         if self.down is not None:
             y = y + self.down(x)

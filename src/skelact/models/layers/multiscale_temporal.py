@@ -26,7 +26,6 @@ import torch
 from torch import Tensor, nn
 
 from skelact.errors import ConfigError
-from skelact.models.layers.frame_axis import conv_over_frames, max_pool_over_frames
 from skelact.models.layers.temporal_conv import TemporalConv
 
 Style = Literal["ctrgcn", "pyskl"]
@@ -58,10 +57,8 @@ class MultiScaleTemporalConv(nn.Module):
         dilations: Sequence[int] | None = None,
         residual: bool = False,
         dropout: float = 0.0,
-        time_last: bool = False,
     ) -> None:
         super().__init__()
-        self.time_last = time_last
         if style not in STYLE_DEFAULTS:
             raise ConfigError(f"MultiScaleTemporalConv: unknown style {style!r}", hint="'ctrgcn' or 'pyskl'")
         default_kernel, default_dilations = STYLE_DEFAULTS[style]
@@ -104,9 +101,7 @@ class MultiScaleTemporalConv(nn.Module):
         self.residual: nn.Module | None = None
         if residual:
             same = in_channels == out_channels and stride == 1
-            self.residual = nn.Identity()
-            if not same:
-                self.residual = TemporalConv(in_channels, out_channels, 1, stride, time_last=time_last)
+            self.residual = nn.Identity() if same else TemporalConv(in_channels, out_channels, 1, stride)
         if style == "ctrgcn":
             self._init_ctrgcn()
 
@@ -128,14 +123,13 @@ class MultiScaleTemporalConv(nn.Module):
             nn.init.zeros_(bn.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        time_last = self.time_last
         h = self.relu(self.pre_bn(self.pre(x)))
         outs, start = [], 0
         for conv, w in zip(self.temporal, self.widths[: len(self.temporal)], strict=True):
-            outs.append(conv_over_frames(conv, h[:, start : start + w], time_last))
+            outs.append(conv(h[:, start : start + w]))
             start += w
-        outs.append(max_pool_over_frames(self.pool, h[:, start:], time_last))
-        outs.append(conv_over_frames(self.pointwise, x, time_last))
+        outs.append(self.pool(h[:, start:]))
+        outs.append(self.pointwise(x))
         y = torch.cat(outs, dim=1)
         if self.transform is not None:
             y = self.transform(y)

@@ -9,14 +9,12 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from skelact.errors import ConfigError
-from skelact.models.layers.frame_axis import conv_over_frames
 
 
 class TemporalConv(nn.Module):
     """(N*M, C_in, T, V) -> (N*M, C_out, ceil(T / stride), V): conv (k, 1) -> BN -> dropout.
 
-    No activation: in ST-GCN the ReLU follows the residual sum, in the block. `time_last`: the activations
-    are (N*M, C, V, T) instead (`skelact.models.layers.frame_axis`), the parameters the same.
+    No activation: in ST-GCN the ReLU follows the residual sum, in the block.
     """
 
     def __init__(
@@ -26,10 +24,8 @@ class TemporalConv(nn.Module):
         kernel_size: int = 9,
         stride: int = 1,
         dropout: float = 0.0,
-        time_last: bool = False,
     ) -> None:
         super().__init__()
-        self.time_last = time_last
         if kernel_size < 1 or kernel_size % 2 == 0:
             # Even kernels would shift the sequence by half a frame with symmetric padding.
             raise ConfigError(f"TemporalConv: kernel_size must be odd and positive, got {kernel_size}")
@@ -41,4 +37,4 @@ class TemporalConv(nn.Module):
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.drop(self.bn(conv_over_frames(self.conv, x, self.time_last)))
+        return self.drop(self.bn(self.conv(x)))
