@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
             for variant in variants:
                 try:
                     entry[variant] = run_variant(name, variant, shape, layout, num_classes, args)
-                except (ValueError, RuntimeError, SkelactError) as err:  # no literal twin, no time_last
+                except (ValueError, RuntimeError, SkelactError) as err:  # e.g. no literal twin
                     entry[variant] = {"error": str(err).splitlines()[0]}
                 print(f"{name} {key} {variant}: {entry[variant]}", file=sys.stderr, flush=True)
             if "literal" in entry and "error" not in entry["literal"]:
