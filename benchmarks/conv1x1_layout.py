@@ -10,11 +10,9 @@ Shapes: CTR-GCN's value and residual convolutions at the NW-UCLA shape (batch 16
 from __future__ import annotations
 
 import json
-import statistics
-import time
-from collections.abc import Callable
 
 from cpu_isa import isa_report, restrict_to_avx2_if_asked
+from timing import median_seconds
 
 restrict_to_avx2_if_asked()
 
@@ -24,16 +22,6 @@ import torch.nn.functional as F
 # (N, C_in, C_out, T, V)
 SHAPES = [(16, 64, 192, 52, 20), (16, 64, 64, 52, 20), (16, 128, 384, 26, 20), (16, 256, 768, 13, 20),
           (32, 64, 192, 64, 25)]  # fmt: skip
-
-
-def median_seconds(step: Callable[[], None], repeats: int = 9) -> float:
-    step(), step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def time_shape(n: int, c_in: int, c_out: int, t: int, v: int) -> dict:
@@ -51,7 +39,7 @@ def time_shape(n: int, c_in: int, c_out: int, t: int, v: int) -> dict:
         ).backward(grad.view(n, c_out, t * v)),
     }
     flops = 3 * 2 * n * c_in * c_out * t * v
-    seconds = {name: median_seconds(step) for name, step in forms.items()}
+    seconds = {name: median_seconds(step, repeats=9, warmup=2) for name, step in forms.items()}
     return {
         "shape_n_cin_cout_t_v": [n, c_in, c_out, t, v],
         "ms": {k: round(s * 1e3, 2) for k, s in seconds.items()},

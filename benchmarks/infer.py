@@ -14,29 +14,18 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from timing import median_seconds
 
 from skelact.inference.export import export_model, load_onnx_session
 from skelact.inference.pipeline import InputModel
 from skelact.models.inputs.modality import ModalityFeatures
 from skelact.models.registry import create_model
-
-
-def _median_seconds(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up: allocations, lazy initialisation, graph optimisation
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -89,8 +78,8 @@ def main() -> None:
         results = {}
         with torch.no_grad():
             for name, forward in variants.items():
-                latency = _median_seconds(lambda f=forward: f(one), args.repeats)
-                batch_time = _median_seconds(lambda f=forward: f(many), max(1, args.repeats // 3))
+                latency = median_seconds(lambda f=forward: f(one), args.repeats)
+                batch_time = median_seconds(lambda f=forward: f(many), max(1, args.repeats // 3))
                 results[name] = {
                     "latency_ms_batch1": round(latency * 1000, 2),
                     f"throughput_clips_per_s_batch{args.batch}": round(args.batch / batch_time, 1),

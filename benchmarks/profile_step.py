@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from cpu_isa import isa_report, restrict_to_avx2_if_asked
+from timing import median_seconds
 
 restrict_to_avx2_if_asked()  # before torch loads: --avx2
 
@@ -139,17 +140,6 @@ def training_step(name: str, shape_name: str, batch: int) -> tuple[Callable[[], 
     return step, model
 
 
-def median_seconds(step: Callable[[], None], warmup: int, steps: int) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def step_flops(step: Callable[[], None]) -> int:
     with FlopCounterMode(display=False) as counter:
         step()
@@ -195,7 +185,7 @@ def loading_seconds(store: str, shape_name: str, batch: int, steps: int) -> floa
 
 def profile_model(name: str, shape_name: str, args: argparse.Namespace, peak: float) -> dict[str, Any]:
     step, model = training_step(name, shape_name, args.batch)
-    seconds = median_seconds(step, args.warmup, args.steps)
+    seconds = median_seconds(step, args.steps, args.warmup)
     flops = step_flops(step)
     shares = class_shares(step, args.profile_steps)
     heavy = shares["conv_1x1"] + shares["conv_temporal"] + shares["graph_matmul"]

@@ -131,7 +131,7 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
     ) -> None:
         super().__init__()
         self.layout = get_layout(layout)
-        check_raw_keypoint_channels("deformable3d", in_channels, num_coords)
+        score_channel = check_raw_keypoint_channels("deformable3d", in_channels, num_coords)
         if pose_tokens not in ("coords", "volume") or fusion not in ("concat", "sum"):
             raise ConfigError(
                 f"deformable3d: pose_tokens must be coords or volume, fusion concat or sum; got "
@@ -163,7 +163,7 @@ class Deformable3D(ClassifierHeadMixin, nn.Module):
                 volume,
                 layout=self.layout,
                 num_coords=num_coords,
-                score_channel=in_channels > num_coords,
+                score_channel=score_channel,
                 dim=dim,
                 size=size,
                 sigma=sigma,

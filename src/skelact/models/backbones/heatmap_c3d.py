@@ -91,14 +91,14 @@ class HeatmapC3D(ClassifierHeadMixin, nn.Module):
     ) -> None:
         super().__init__()
         self.layout = get_layout(layout)
-        check_raw_keypoint_channels("heatmap_c3d", in_channels, num_coords)
+        score_channel = check_raw_keypoint_channels("heatmap_c3d", in_channels, num_coords)
         if width <= 0 or len(blocks) != 3 or min(blocks) < 1:
             raise ConfigError(f"heatmap_c3d: need width > 0 and three positive blocks, got {width}, {blocks}")
         self.in_channels = in_channels
         self.render = HeatmapVolume(
             self.layout,
             num_coords=num_coords,
-            score_channel=in_channels > num_coords,
+            score_channel=score_channel,
             size=size,
             sigma=sigma,
             joints=joints,
