@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from skelact.errors import ConfigError
-from skelact.methods.budget import SchedulePlan, TimeBudget, epochs_that_fit, parse_budget, revised_plan
+from skelact.methods.budget import (
+    SchedulePlan,
+    TimeBudget,
+    epochs_that_fit,
+    parse_budget,
+    recent_epoch_time,
+    revised_plan,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,6 +44,15 @@ def test_epochs_that_fit_counts_whole_epochs_in_the_time_left():
     assert epochs_that_fit(60, 10, 25, epochs_done=1) == 3  # 50 s left: exactly two more
     with pytest.raises(ValueError, match="positive"):
         epochs_that_fit(600, 0, 0, epochs_done=1)
+
+
+def test_recent_epoch_time_follows_a_speed_change_but_not_one_slow_epoch():
+    slow_start = [99.0, 102.0, 99.0, 62.0, 60.0, 59.0]  # issue 18's speed run: the VM sped up after 3 epochs
+    assert recent_epoch_time(slow_start) == 60.0
+    assert recent_epoch_time([60.0, 61.0, 200.0]) == 61.0  # one epoch beside another job
+    assert recent_epoch_time([98.7]) == 98.7
+    with pytest.raises(ValueError):
+        recent_epoch_time([])
 
 
 def test_revised_plan_shortens_at_once_and_extends_only_early_and_clearly():

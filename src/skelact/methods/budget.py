@@ -78,6 +78,19 @@ def epochs_that_fit(budget_s: float, elapsed_s: float, epoch_s: float, epochs_do
     return epochs_done + int(left // epoch_s)
 
 
+def recent_epoch_time(epoch_times: list[float], window: int = 3) -> float:
+    """The time of an epoch from now on: the median of the last `window` epochs.
+
+    The median, so that one epoch slowed by another job on shared cores does not reshape the schedule; the
+    last few only, because a VM's speed drifts: an NW-UCLA speed run (issue 18) took 99-102 s for its first
+    three epochs and 58-62 s for the next five, and the median of all epochs kept the plan at 8 epochs, so
+    the fit ended after 612 s of its 900-s budget.
+    """
+    if not epoch_times:
+        raise ValueError("no epoch timed yet")
+    return statistics.median(epoch_times[-window:])
+
+
 def revised_plan(planned: int, fits: int, done: int) -> int | None:
     """The new total when the clock disagrees with the plan after `done` epochs, else None.
 
@@ -192,8 +205,7 @@ class TimeBudget(L.Callback):
         if self.steps_per_epoch is None and trainer.global_step:  # optimizer steps of one epoch, measured
             self.steps_per_epoch = trainer.global_step / done
         elapsed = time.monotonic() - self._started
-        # The median epoch: one epoch slowed by another job on shared cores does not reshape the schedule.
-        estimate = statistics.median(self._epoch_times)
+        estimate = recent_epoch_time(self._epoch_times)
         fits = max(epochs_that_fit(self.budget_s, elapsed, estimate, done), done)
         fits = int(trainer.strategy.broadcast(fits, src=0))  # every rank follows rank 0's clock
         if self.planned_epochs is None:
