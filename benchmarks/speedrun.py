@@ -10,6 +10,8 @@ the budget from the measured first epoch. By default the run is restricted to AV
     python benchmarks/speedrun.py --store runs/nw_ucla/store --out runs/speedrun --seeds 0 1 2
 
 A seed whose test metrics exist under ``--out`` is not run again. Time it on an otherwise idle machine.
+Options after ``--`` go to both `skelact fit` and `skelact test` after the recipe, to try a candidate without
+editing it (``-- --data.clip_len 32``); they are printed with the result.
 """
 
 from __future__ import annotations
@@ -39,11 +41,13 @@ def timed_skelact(args: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def run_seed(store: str, root: Path, seed: int, budget: str, env: dict[str, str]) -> dict:
+def run_seed(
+    store: str, root: Path, seed: int, budget: str, env: dict[str, str], overrides: list[str]
+) -> dict:
     args = [arg for name in CONFIGS for arg in ("--config", str(REPO / "configs" / name))]
     args += ["--data.store", store, "--data.train_split", "train_full", "--data.val_split", "null",
              "--seed_everything", str(seed), "--trainer.enable_progress_bar", "false",
-             "--trainer.default_root_dir", str(root)]  # fmt: skip
+             "--trainer.default_root_dir", str(root), *overrides]  # fmt: skip
     timing_file = root / "wall_time.json"
     if latest_test_metrics(root) is None:
         fit_s = timed_skelact(["fit", *args, "--budget", budget], env)
@@ -71,13 +75,18 @@ def main() -> None:
     parser.add_argument("--budget", default="15min")
     parser.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of the runs")
     parser.add_argument("--native", action="store_true", help="do not restrict the CPU to AVX2")
+    parser.add_argument("overrides", nargs="*", help="after --: options for the candidate recipe")
     options = parser.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": str(options.threads), **({} if options.native else AVX2_ENV)}
     out = Path(options.out) / ("native" if options.native else "avx2")
-    rows = [run_seed(options.store, out / f"seed{seed}", seed, options.budget, env) for seed in options.seeds]
+    rows = [
+        run_seed(options.store, out / f"seed{seed}", seed, options.budget, env, options.overrides)
+        for seed in options.seeds
+    ]
     tops = [r["top1"] for r in rows if r["top1"] is not None]
     print(json.dumps({
         "recipe": list(CONFIGS),
+        "overrides": options.overrides,
         "budget": options.budget,
         "cpu": "native" if options.native else "avx2",
         "threads": options.threads,
