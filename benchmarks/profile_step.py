@@ -121,17 +121,22 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
     return round(2 * size**3 / statistics.median(times) / 1e9, 1)
 
 
-def training_step(name: str, shape_name: str, batch: int) -> tuple[Callable[[], None], torch.nn.Module]:
+def training_step(
+    name: str, shape_name: str, batch: int, compiled: bool = False
+) -> tuple[Callable[[], None], torch.nn.Module]:
+    """One forward, cross-entropy, backward and SGD step on a fixed random batch (`compiled`: through
+    `torch.compile`, for compile_profile.py), and the model."""
     (c, t, v, m), layout, classes = SHAPES[shape_name]
     torch.manual_seed(0)
     model = create_model(name, layout=layout, in_channels=c, num_classes=classes, num_persons=m).train()
+    forward = torch.compile(model) if compiled else model
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(batch, m, t, v, c, generator=gen)
     y = torch.randint(0, classes, (batch,), generator=gen)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=4e-4)
 
     def step() -> None:
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(forward(x), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         with record_function(OPTIMIZER_SCOPE):

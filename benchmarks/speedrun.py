@@ -3,9 +3,9 @@ printed as JSON (accuracy and wall times per seed).
 
 Joint stream, cross-view: train on views 1 + 2 (1,020 clips, `train_full`, no validation), test on view 3
 (464 clips) after the last epoch (no test-set selection). The recipe is `configs/recipes/nw_ucla_fast.yaml`
-(CTR-GCN, the official feeder, the shortened official schedule); `skelact fit --budget` sizes the epochs to
-the budget from the measured first epoch. By default the run is restricted to AVX2 (torch, oneDNN and MKL,
-`cpu_isa.py`), as on the laptops and cloud VMs the figure is for; ``--native`` lifts that.
+after `recipes/small.yaml` (ST-GCN++ at half width, 32 frames, cosine); `skelact fit --budget` sizes the
+epochs to the budget from the measured epochs. By default the run is restricted to AVX2 (torch, oneDNN and
+MKL, `cpu_isa.py`), as on the laptops and cloud VMs the figure is for; ``--native`` lifts that.
 
     python benchmarks/speedrun.py --store runs/nw_ucla/store --out runs/speedrun --seeds 0 1 2
 
@@ -28,8 +28,8 @@ from cli_runs import last_ckpt, latest_test_metrics
 from cpu_isa import AVX2_ENV
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS = ("trainer/cpu.yaml", "data/nw_ucla.yaml", "model/ctrgcn.yaml", "recipes/ctrgcn.yaml",
-           "recipes/nw_ucla.yaml", "recipes/nw_ucla_fast.yaml", "streams/j.yaml")  # fmt: skip
+CONFIGS = ("trainer/cpu.yaml", "data/nw_ucla.yaml", "model/stgcnpp.yaml", "recipes/small.yaml",
+           "recipes/nw_ucla_fast.yaml", "streams/j.yaml")  # fmt: skip
 
 
 def timed_skelact(args: list[str], env: dict[str, str]) -> float:
@@ -42,9 +42,15 @@ def timed_skelact(args: list[str], env: dict[str, str]) -> float:
 
 
 def run_seed(
-    store: str, root: Path, seed: int, budget: str, env: dict[str, str], overrides: list[str]
+    store: str,
+    root: Path,
+    seed: int,
+    budget: str,
+    env: dict[str, str],
+    configs: list[str],
+    overrides: list[str],
 ) -> dict:
-    args = [arg for name in CONFIGS for arg in ("--config", str(REPO / "configs" / name))]
+    args = [arg for name in configs for arg in ("--config", str(REPO / "configs" / name))]
     args += ["--data.store", store, "--data.train_split", "train_full", "--data.val_split", "null",
              "--seed_everything", str(seed), "--trainer.enable_progress_bar", "false",
              "--trainer.default_root_dir", str(root), *overrides]  # fmt: skip
@@ -75,17 +81,25 @@ def main() -> None:
     parser.add_argument("--budget", default="15min")
     parser.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of the runs")
     parser.add_argument("--native", action="store_true", help="do not restrict the CPU to AVX2")
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        default=list(CONFIGS),
+        help="config files under configs/, in order (a candidate)",
+    )
     parser.add_argument("overrides", nargs="*", help="after --: options for the candidate recipe")
     options = parser.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": str(options.threads), **({} if options.native else AVX2_ENV)}
     out = Path(options.out) / ("native" if options.native else "avx2")
     rows = [
-        run_seed(options.store, out / f"seed{seed}", seed, options.budget, env, options.overrides)
+        run_seed(
+            options.store, out / f"seed{seed}", seed, options.budget, env, options.configs, options.overrides
+        )
         for seed in options.seeds
     ]
     tops = [r["top1"] for r in rows if r["top1"] is not None]
     print(json.dumps({
-        "recipe": list(CONFIGS),
+        "recipe": options.configs,
         "overrides": options.overrides,
         "budget": options.budget,
         "cpu": "native" if options.native else "avx2",

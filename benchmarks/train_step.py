@@ -11,6 +11,9 @@ Variants (`--variants`):
 - ``bf16``: the same under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (what Lightning's
   ``precision: bf16-mixed`` does);
 - ``compile``: ``torch.compile`` of the fp32 model;
+- ``frozen``: inference only, ``torch.compile`` of the eval-mode fp32 model with Inductor's ``freezing``
+  (weights become constants: BatchNorm folded into convolutions, oneDNN weights pre-packed), under
+  ``torch.no_grad``, as PyTorch recommends for CPU inference;
 - ``onnx``: inference only, the fp32 model exported to ONNX (`skelact export`'s path) and run by ONNX
   Runtime with the same threads (it folds BatchNorm into convolutions, among its graph optimisations);
 - ``literal``: the plain implementation of the same equations in tests/models/backbones/literal.py (the
@@ -65,7 +68,7 @@ DEFAULT_CONFIGS: list[tuple[tuple[int, int, int, int], str, int]] = [
     ((3, 52, 20, 1), "kinect20", 10),
     ((3, 64, 25, 2), "ntu25", 60),
 ]
-VARIANTS = ("fp32", "bf16", "compile", "literal", "onnx")
+VARIANTS = ("fp32", "bf16", "compile", "literal", "onnx", "frozen")
 
 
 def load_literal() -> ModuleType:
@@ -146,6 +149,8 @@ def run_variant(
 
     if variant == "onnx":
         return {"infer_samples_per_s": onnx_infer_rate(model, x, args)}
+    if variant == "frozen":
+        return frozen_infer_rate(model, x, args)
     model.train()
     train = timed(train_step, args.warmup, args.steps)
     model.eval()
@@ -182,6 +187,23 @@ def onnx_infer_rate(model: nn.Module, x: torch.Tensor, args: argparse.Namespace)
         feed = {session.get_inputs()[0].name: x.numpy()}
         seconds = timed(lambda: session.run(None, feed), args.warmup, args.steps)[0]
     return round(args.batch / seconds, 2)
+
+
+def frozen_infer_rate(model: nn.Module, x: torch.Tensor, args: argparse.Namespace) -> dict[str, Any]:
+    """Samples/s of the Inductor-compiled eval-mode model with freezing (median of the timed steps)."""
+    import torch._inductor.config as inductor_config
+
+    model.eval()
+    with inductor_config.patch(freezing=True), torch.no_grad():
+        compiled = torch.compile(model)
+        median, best, first = timed(lambda: compiled(x), args.warmup, args.steps)
+        reference = model(x)
+        deviation = (compiled(x) - reference).abs().max().item()
+    return {
+        "infer_samples_per_s": round(args.batch / median, 2),
+        "infer_step_s": {"median": round(median, 3), "best": round(best, 3), "first": round(first, 2)},
+        "max_abs_deviation_from_eager": deviation,
+    }
 
 
 def cpu_name() -> str:

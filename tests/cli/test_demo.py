@@ -29,3 +29,4 @@ def test_demo_writes_store_checkpoint_and_report(tmp_path: Path, capsys: pytest.
     assert (out / "store" / "manifest.json").is_file()
     config = (run_dir / "config.yaml").read_text()
     assert "max_persons: 1" in config and "base_channels: 8" in config  # the demo recipe plus overrides
+    assert "clip_len: 16" in config  # the recipe's clip length wins over the data config's 32 (issue 18)
